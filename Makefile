@@ -1,0 +1,36 @@
+# webui — see README.md. `make run` runs webui on its defaults; `make test`
+# installs what the tests need and runs every check.
+
+GO       ?= go
+PKG      := github.com/termux-webui/webui
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/^v//' || echo dev)
+LDFLAGS  := -s -w -X $(PKG)/internal/version.Version=$(VERSION)
+TOOLS    := $(CURDIR)/bin/tools
+export CGO_ENABLED ?= 0
+
+.PHONY: build run test lint deps deb bench clean
+
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/webui ./cmd/webui
+
+run: build
+	./bin/webui serve
+
+deps:
+	./scripts/test-deps.sh
+
+lint: deps
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags webuitest ./...
+	$(TOOLS)/staticcheck ./...
+	$(TOOLS)/staticcheck -tags webuitest ./...
+	@if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh .ci/run; \
+	elif [ "$$CI" = true ]; then echo "shellcheck missing"; exit 1; else echo "shellcheck missing: skipped"; fi
+
+# The race detector needs cgo.
+test: lint
+	CGO_ENABLED=1 $(GO) test -race -timeout 14m ./...
+
+clean:
+	rm -rf bin dist

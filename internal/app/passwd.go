@@ -1,0 +1,89 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/termux-webui/webui/internal/auth"
+	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/exitcode"
+)
+
+// Passwd is `webui passwd`: set the login password. It reads the password
+// twice from a terminal (without echo), or once from a pipe.
+func Passwd(_ context.Context, env Env, args []string) error {
+	fs := newFlags(env, "passwd", "passwd [--config FILE]   (reads the new password from stdin)")
+	resolve := env.loader().FlagSet(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := resolve()
+	if err != nil {
+		return configError(err)
+	}
+	pw, err := readPassword(env)
+	if err != nil {
+		return exitcode.New(exitcode.Usage, err)
+	}
+	if len(pw) < 8 {
+		return exitcode.Newf(exitcode.Usage, "password too short: use at least 8 characters")
+	}
+	hash, err := auth.Hash(pw)
+	if err != nil {
+		return err
+	}
+	if err := config.SetKey(cfg.ConfigFile, "password_hash", hash); err != nil {
+		return exitcode.New(exitcode.Failure, err)
+	}
+	fmt.Fprintf(env.Stdout, "password set in %s; restart webui for it to take effect\n", cfg.ConfigFile)
+	return nil
+}
+
+func readPassword(env Env) (string, error) {
+	f, isFile := env.Stdin.(*os.File)
+	if isFile {
+		if t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err == nil {
+			return readTerminal(env, f, *t)
+		}
+	}
+	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", errors.New("no password on stdin")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func readTerminal(env Env, f *os.File, saved unix.Termios) (string, error) {
+	fd := int(f.Fd())
+	noecho := saved
+	noecho.Lflag &^= unix.ECHO
+	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &noecho); err != nil {
+		return "", err
+	}
+	defer unix.IoctlSetTermios(fd, unix.TCSETS, &saved)
+	r := bufio.NewReader(f)
+	ask := func(prompt string) (string, error) {
+		fmt.Fprint(env.Stderr, prompt)
+		s, err := r.ReadString('\n')
+		fmt.Fprintln(env.Stderr)
+		return strings.TrimRight(s, "\r\n"), err
+	}
+	a, err := ask("New password: ")
+	if err != nil {
+		return "", err
+	}
+	b, err := ask("Again: ")
+	if err != nil {
+		return "", err
+	}
+	if a != b {
+		return "", errors.New("the passwords differ; nothing was changed")
+	}
+	return a, nil
+}

@@ -1,0 +1,115 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Health is the /health document.
+type Health struct {
+	Status    string         `json:"status"`
+	Version   string         `json:"version"`
+	PID       int            `json:"pid"`
+	StartedAt time.Time      `json:"started_at"`
+	UptimeS   float64        `json:"uptime_s"`
+	Platform  map[string]any `json:"platform"`
+	Restart   RestartInfo    `json:"restart"`
+	// Deep checks, only with ?deep=1.
+	Checks     map[string]Check `json:"checks,omitempty"`
+	Goroutines int              `json:"goroutines,omitempty"`
+	OpenFDs    int              `json:"open_fds,omitempty"`
+	Inflight   int              `json:"inflight,omitempty"`
+}
+
+// Check is the outcome of one deep check.
+type Check struct {
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+	Data   any    `json:"data,omitempty"`
+}
+
+func handleHealth(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := Health{
+			Status:    "ok",
+			Version:   d.Version,
+			PID:       d.PID,
+			StartedAt: d.Started.UTC(),
+			UptimeS:   float64(time.Since(d.Started).Milliseconds()) / 1000,
+			Platform:  d.Platform,
+			Restart:   d.Restart,
+		}
+		code := http.StatusOK
+		if r.URL.Query().Get("deep") == "1" {
+			h.Checks = deepChecks(d)
+			for _, c := range h.Checks {
+				if !c.OK {
+					h.Status, code = "degraded", http.StatusServiceUnavailable
+				}
+			}
+			h.Goroutines = runtime.NumGoroutine()
+			h.OpenFDs = OpenFDs()
+			h.Inflight = d.Inflight.Count() - 1 // not counting this request
+		}
+		writeJSON(w, code, h)
+	})
+}
+
+func deepChecks(d Deps) map[string]Check {
+	checks := map[string]Check{}
+	dir := d.Config.StateDir
+	if f, err := os.CreateTemp(dir, ".health-*"); err != nil {
+		checks["state_dir"] = Check{Detail: fmt.Sprintf("%s is not writable: %v", dir, err)}
+	} else {
+		_, werr := f.Write([]byte("ok"))
+		cerr := f.Close()
+		_ = os.Remove(f.Name())
+		if werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			checks["state_dir"] = Check{Detail: fmt.Sprintf("%s: write failed: %v", dir, werr)}
+		} else {
+			checks["state_dir"] = Check{OK: true, Detail: dir + " is writable"}
+		}
+	}
+
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		checks["disk"] = Check{Detail: fmt.Sprintf("statfs %s: %v", dir, err)}
+	} else {
+		free := int64(st.Bavail) * int64(st.Bsize)
+		floor := d.Config.MinFreeMB << 20
+		checks["disk"] = Check{
+			OK:     free >= floor,
+			Detail: fmt.Sprintf("%d MiB free, floor %d MiB", free>>20, d.Config.MinFreeMB),
+			Data:   map[string]int64{"free_bytes": free, "floor_bytes": floor},
+		}
+	}
+
+	if d.Listener != nil {
+		s := d.Listener.Status(d.Config.StallAfter)
+		c := Check{OK: !s.Stalled, Data: s}
+		if s.Stalled {
+			c.Detail = fmt.Sprintf("accept loop stuck in %s for %.1fs (threshold %s)", s.State, s.ForS, d.Config.StallAfter)
+		} else {
+			c.Detail = fmt.Sprintf("accept loop %s, %d/%d connections", s.State, s.Open, s.Max)
+		}
+		checks["accept_loop"] = c
+	}
+	return checks
+}
+
+// OpenFDs counts this process's open file descriptors (-1 if unknown).
+func OpenFDs() int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(ents) - 1 // the directory handle ReadDir itself held
+}

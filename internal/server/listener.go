@@ -1,0 +1,122 @@
+package server
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Listener caps the number of open connections and watches the accept loop,
+// so that a stuck loop shows up in deep health as degraded rather than ok.
+//
+// When the cap is reached Accept waits for a slot while new connections queue
+// in the kernel backlog; that wait is the "stuck" state deep health reports
+// once it lasts longer than the stall threshold.
+type Listener struct {
+	net.Listener
+	sem  chan struct{}
+	done chan struct{}
+	once sync.Once
+
+	mu      sync.Mutex
+	state   AcceptState
+	since   time.Time
+	lastErr string
+
+	accepted atomic.Int64
+}
+
+// AcceptState is where the accept loop is.
+type AcceptState string
+
+// The accept loop's states.
+const (
+	Accepting   AcceptState = "accepting"    // waiting in accept(2): healthy, even when idle
+	WaitingSlot AcceptState = "waiting_slot" // at the connection cap
+	Dispatching AcceptState = "dispatching"  // a connection was accepted; the loop has not come back yet
+	Failing     AcceptState = "failing"      // accept(2) returns errors (EMFILE, ...)
+)
+
+// NewListener wraps l with a cap of max open connections.
+func NewListener(l net.Listener, max int) *Listener {
+	return &Listener{Listener: l, sem: make(chan struct{}, max), done: make(chan struct{}), state: Accepting, since: time.Now()}
+}
+
+func (l *Listener) set(s AcceptState, err error) {
+	l.mu.Lock()
+	// "failing" keeps its start time across retries, so a loop that fails
+	// continuously is seen as stuck.
+	if s != l.state || s != Failing {
+		l.since = time.Now()
+	}
+	l.state = s
+	if err != nil {
+		l.lastErr = err.Error()
+	}
+	l.mu.Unlock()
+}
+
+// Accept waits for a free slot, then for a connection.
+func (l *Listener) Accept() (net.Conn, error) {
+	select {
+	case l.sem <- struct{}{}:
+	default:
+		l.set(WaitingSlot, nil)
+		select {
+		case l.sem <- struct{}{}:
+		case <-l.done:
+			return nil, net.ErrClosed
+		}
+	}
+	l.set(Accepting, nil)
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		l.set(Failing, err)
+		return nil, err
+	}
+	l.accepted.Add(1)
+	l.set(Dispatching, nil)
+	return &slotConn{Conn: c, release: func() { <-l.sem }}, nil
+}
+
+// Close stops accepting and wakes an Accept waiting for a slot.
+func (l *Listener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+// AcceptStatus is the accept loop's health.
+type AcceptStatus struct {
+	State    AcceptState `json:"state"`
+	ForS     float64     `json:"for_s"`
+	Stalled  bool        `json:"stalled"`
+	Open     int         `json:"open_conns"`
+	Max      int         `json:"max_conns"`
+	Accepted int64       `json:"accepted"`
+	LastErr  string      `json:"last_error,omitempty"`
+}
+
+// Status reports whether the loop is stuck, given how long counts as stuck.
+func (l *Listener) Status(stallAfter time.Duration) AcceptStatus {
+	l.mu.Lock()
+	st := AcceptStatus{State: l.state, ForS: time.Since(l.since).Seconds(), LastErr: l.lastErr}
+	l.mu.Unlock()
+	st.Open, st.Max, st.Accepted = len(l.sem), cap(l.sem), l.accepted.Load()
+	st.Stalled = st.State != Accepting && st.ForS > stallAfter.Seconds()
+	return st
+}
+
+// slotConn gives its slot back exactly once, when closed.
+type slotConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *slotConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}

@@ -1,0 +1,77 @@
+// Package server is webui's HTTP side: the routes, their handlers and the
+// middleware every request passes (access log, panic recovery, Host checks
+// against DNS rebinding, CSRF and Origin checks on mutating API calls).
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/sirupsen/logrus"
+
+	"github.com/termux-webui/webui/internal/config"
+)
+
+// RestartInfo says which restart strategy applies and why.
+type RestartInfo struct {
+	Strategy string `json:"strategy"`
+	Why      string `json:"why"`
+}
+
+// Deps is everything the handlers need. Values are read once at startup and
+// passed down; nothing reaches back into the command layer.
+type Deps struct {
+	Config   *config.Config
+	Log      logrus.FieldLogger
+	Version  string
+	PID      int
+	Started  time.Time
+	Listener *Listener // nil in handler tests: the accept check is skipped
+	Inflight *Inflight
+	CSRF     *CSRF
+	Platform map[string]any
+	Restart  RestartInfo
+	// Extra adds routes (test hooks, later features) to the router.
+	Extra func(r *mux.Router)
+}
+
+// NewServer builds the handler with every route and middleware.
+func NewServer(d Deps) http.Handler {
+	if d.Inflight == nil {
+		d.Inflight = NewInflight()
+	}
+	if d.CSRF == nil {
+		d.CSRF = NewCSRF()
+	}
+	r := mux.NewRouter()
+	addRoutes(r, d)
+	if d.Extra != nil {
+		d.Extra(r)
+	}
+	var h http.Handler = r
+	h = checkCSRF(d.CSRF, h)
+	h = checkHost(d.Config, h)
+	h = recoverPanics(h)
+	h = track(d.Inflight, h)
+	if d.Config.AccessLog {
+		h = accessLog(d.Log, h)
+	}
+	return h
+}
+
+// writeJSON encodes v with status code.
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v) // a client that went away is not an error worth more than EPIPE
+}
+
+// writeError sends {"error": msg}.
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}

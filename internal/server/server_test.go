@@ -1,0 +1,142 @@
+package server
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/termux-webui/webui/internal/config"
+)
+
+func testDeps(t *testing.T) Deps {
+	l := logrus.New()
+	l.Out = &strings.Builder{}
+	return Deps{
+		Config:  &config.Config{StateDir: t.TempDir(), AccessLog: true, StallAfter: time.Second, AllowedHosts: []string{"phone.lan"}},
+		Log:     l,
+		Version: "1.0.0",
+		PID:     42,
+		Started: time.Now(),
+	}
+}
+
+func TestHostAllowed(t *testing.T) {
+	allowed := map[string]bool{"localhost": true, "phone.lan": true}
+	for host, want := range map[string]bool{
+		"127.0.0.1:8787": true, "[::1]:8787": true, "localhost": true, "LOCALHOST:1": true, "phone.lan:8787": true,
+		"192.168.1.20:8787": true, "evil.example": false, "evil.example:8787": false, "": false, "127.0.0.1.nip.io": false,
+	} {
+		if got := hostAllowed(host, allowed); got != want {
+			t.Errorf("hostAllowed(%q) = %v", host, got)
+		}
+	}
+}
+
+func TestCSRFMiddleware(t *testing.T) {
+	d := testDeps(t)
+	d.CSRF = NewCSRF()
+	h := NewServer(d)
+	do := func(method, path string, hdr map[string]string) int {
+		r := httptest.NewRequest(method, path, nil)
+		r.Host = "127.0.0.1:8787"
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	tok := d.CSRF.Token()
+	if c := do("POST", "/api/x", nil); c != 403 {
+		t.Errorf("no token: %d", c)
+	}
+	if c := do("POST", "/api/x", map[string]string{CSRFHeader: tok}); c != 404 {
+		t.Errorf("token: %d", c)
+	}
+	if c := do("POST", "/api/x", map[string]string{CSRFHeader: tok, "Origin": "http://127.0.0.1:8787"}); c != 404 {
+		t.Errorf("same origin: %d", c)
+	}
+	if c := do("POST", "/api/x", map[string]string{CSRFHeader: tok, "Origin": "https://127.0.0.1:8787"}); c != 403 {
+		t.Errorf("scheme mismatch: %d", c)
+	}
+	if c := do("POST", "/api/x", map[string]string{CSRFHeader: tok, "Origin": "null"}); c != 403 {
+		t.Errorf("null origin: %d", c)
+	}
+	if c := do("GET", "/api/csrf", nil); c != 200 {
+		t.Errorf("csrf GET: %d", c)
+	}
+	if c := do("POST", "/health", nil); c != 405 {
+		t.Errorf("POST /health: %d", c)
+	}
+}
+
+func TestListenerCapAndStatus(t *testing.T) {
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewListener(raw, 2)
+	defer l.Close()
+	accepted := make(chan net.Conn, 3)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	var clients []net.Conn
+	for i := 0; i < 3; i++ {
+		c, err := net.Dial("tcp", raw.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, c)
+		defer c.Close()
+	}
+	a := <-accepted
+	<-accepted
+	time.Sleep(100 * time.Millisecond)
+	st := l.Status(50 * time.Millisecond)
+	if st.State != WaitingSlot || !st.Stalled || st.Open != 2 {
+		t.Fatalf("at cap: %+v", st)
+	}
+	select {
+	case <-accepted:
+		t.Fatal("third connection accepted over the cap")
+	default:
+	}
+	a.Close()
+	a.Close() // a second close must not free a second slot
+	<-accepted
+	if st := l.Status(time.Hour); st.Stalled || st.Open != 2 {
+		t.Fatalf("after release: %+v", st)
+	}
+}
+
+func TestHealthHandler(t *testing.T) {
+	d := testDeps(t)
+	d.Inflight = NewInflight()
+	h := NewServer(d)
+	r := httptest.NewRequest("GET", "/health?deep=1", nil)
+	r.Host = "localhost:8787"
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"pid": 42`) || !strings.Contains(w.Body.String(), `"state_dir"`) {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	d.Config.MinFreeMB = 1 << 40
+	h = NewServer(d)
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), `"degraded"`) {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+}

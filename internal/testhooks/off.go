@@ -1,0 +1,20 @@
+//go:build !webuitest
+
+// Package testhooks adds routes that let the integration tests provoke what
+// is otherwise hard to cause (panics, fatal errors, huge or slow responses).
+// They exist only in binaries built with -tags webuitest; a release binary
+// has none of them.
+package testhooks
+
+import (
+	"github.com/gorilla/mux"
+	"github.com/sirupsen/logrus"
+
+	"github.com/termux-webui/webui/internal/platform"
+)
+
+// Routes is nil in release builds.
+var Routes func(r *mux.Router, log logrus.FieldLogger)
+
+// PlatformEnv returns e unchanged in release builds.
+func PlatformEnv(e platform.Env) platform.Env { return e }

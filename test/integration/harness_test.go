@@ -28,7 +28,6 @@ var (
 	binary    string // built with -tags webuitest
 	buildDir  string
 	repoRoot  string
-	buildOnce sync.Once
 )
 
 func TestMain(m *testing.M) {

@@ -25,9 +25,9 @@ import (
 )
 
 var (
-	binary    string // built with -tags webuitest
-	buildDir  string
-	repoRoot  string
+	binary   string // built with -tags webuitest
+	buildDir string
+	repoRoot string
 )
 
 func TestMain(m *testing.M) {

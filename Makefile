@@ -32,5 +32,9 @@ lint: deps
 test: lint
 	CGO_ENABLED=1 $(GO) test -race -timeout 14m ./...
 
+# Every .deb (Termux aarch64/arm/x86_64/i686, Linux amd64/arm64) into dist/.
+deb:
+	$(GO) run ./cmd/mkdeb --dist dist $(if $(filter command line environment,$(origin VERSION)),--version $(VERSION))
+
 clean:
 	rm -rf bin dist

@@ -1,0 +1,115 @@
+// Command mkdeb builds webui's .deb packages. It cross-compiles the webui
+// binary for every target, then packages each one from nfpm.yaml with nfpm
+// used as a library, so `make deb` needs nothing but Go.
+//
+// Usage:
+//
+//	go run ./cmd/mkdeb [--dist DIR] [--version V] [--only T1,T2] [--skip-build]
+//
+// The version comes from --version, else $VERSION, else `git describe`. File
+// times come from $SOURCE_DATE_EPOCH, else the commit time, so the same commit
+// builds byte-identical packages. Binaries land in DIR as webui-<target>, the
+// packages next to them under their Debian names; their paths are printed on
+// stdout, one a line.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	default:
+		fmt.Fprintln(os.Stderr, "mkdeb:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the resolved command line.
+type options struct {
+	dist      string   // output directory, absolute
+	config    string   // nfpm.yaml, absolute
+	root      string   // source tree: relative paths in config are relative to it
+	version   string   // Debian version, also embedded in the binary
+	epoch     int64    // SOURCE_DATE_EPOCH
+	targets   []Target // what to build
+	skipBuild bool
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("mkdeb", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dist := fs.String("dist", "dist", "output `directory` for binaries and packages")
+	version := fs.String("version", "", "package `version` (default: $VERSION, else from git describe)")
+	only := fs.String("only", "", "comma separated `targets` to build (default: all of "+strings.Join(targetNames(), ",")+")")
+	skipBuild := fs.Bool("skip-build", false, "package the binaries already in --dist instead of building them")
+	config := fs.String("config", "nfpm.yaml", "nfpm config `file`; relative paths in it are relative to its directory")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: mkdeb [flags]\n\nBuilds the webui binaries and .deb packages.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+
+	var o options
+	var err error
+	if o.config, err = filepath.Abs(*config); err != nil {
+		return err
+	}
+	o.root = filepath.Dir(o.config)
+	if o.dist, err = filepath.Abs(*dist); err != nil {
+		return err
+	}
+	if o.targets, err = selectTargets(*only); err != nil {
+		return err
+	}
+	o.skipBuild = *skipBuild
+	git := gitIn(ctx, o.root)
+	if o.version, err = resolveVersion(*version, getenv, git); err != nil {
+		return err
+	}
+	var epochSource string
+	if o.epoch, epochSource, err = sourceDateEpoch(getenv, git); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "mkdeb: version %s, SOURCE_DATE_EPOCH=%d (%s)\n", o.version, o.epoch, epochSource)
+
+	if err := os.MkdirAll(o.dist, 0o755); err != nil {
+		return err
+	}
+	for _, t := range o.targets {
+		bin := filepath.Join(o.dist, "webui-"+t.Name)
+		if !o.skipBuild {
+			fmt.Fprintf(stderr, "mkdeb: building %s\n", t.Name)
+			if err := buildBinary(ctx, o.root, bin, t, o.version, getenv, stderr); err != nil {
+				return fmt.Errorf("build %s: %w", t.Name, err)
+			}
+		} else if data, err := os.ReadFile(bin); err == nil && !bytes.Contains(data, []byte(o.version)) {
+			fmt.Fprintf(stderr, "mkdeb: warning: %s does not contain the version %s: it was built for another version\n", o.rel(bin), o.version)
+		}
+		deb, err := packageTarget(o, t, bin, stderr)
+		if err != nil {
+			return fmt.Errorf("package %s: %w", t.Name, err)
+		}
+		fmt.Fprintln(stdout, deb)
+	}
+	return nil
+}

@@ -22,6 +22,7 @@ func commands() []app.Command {
 	return []app.Command{
 		{Name: "serve", Summary: "run the server in the foreground (the default)", Run: app.Serve},
 		{Name: "config", Summary: "print the effective settings and where each came from", Run: app.Config},
+		{Name: "diagnose", Summary: "explain how the last server lifetimes ended", Run: app.Diagnose},
 		{Name: "passwd", Summary: "set the login password (needed for a non-loopback bind)", Run: app.Passwd},
 		{Name: "platform", Summary: "show what webui detects it runs on, and the restart strategy it picks", Run: app.Platform},
 		{Name: "version", Summary: "print the version", Run: app.Version},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -27,27 +28,47 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	cfg, err := resolve()
-	if err != nil {
-		return configError(err)
+	if err == nil {
+		err = cfg.Check()
 	}
-	if err := cfg.Check(); err != nil {
-		return configError(err)
+	if err != nil {
+		err = configError(err)
+		diag.EarlyExit(diag.ReasonConfigError, err.Error(), exitcode.Of(err))
+		return err
 	}
 	for _, d := range []string{cfg.StateDir, cfg.RunDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return exitcode.Newf(exitcode.Usage, "cannot create %s: %v (set another with --state-dir / --run-dir)", d, err)
+			err = exitcode.Newf(exitcode.Usage, "cannot create %s: %v (set another with --state-dir / --run-dir)", d, err)
+			diag.EarlyExit(diag.ReasonConfigError, err.Error(), exitcode.Usage)
+			return err
 		}
 	}
 	lg, err := logging.New(logging.Options{
 		Dir: cfg.LogDir, Level: cfg.LogLevel, MaxSizeMB: cfg.LogMaxSizeMB, MaxFiles: cfg.LogMaxFiles, Stderr: env.Stderr,
 	})
 	if err != nil {
-		return exitcode.Newf(exitcode.Usage, "%v (set another with --log-dir)", err)
+		err = exitcode.Newf(exitcode.Usage, "%v (set another with --log-dir)", err)
+		diag.EarlyExit(diag.ReasonConfigError, err.Error(), exitcode.Usage)
+		return err
 	}
 	defer lg.Close()
-	diag.SetPanicReporter(func(where string, v any, stack []byte) {
-		lg.WithField("where", where).WithField("stack", string(stack)).Errorf("recovered panic: %v", v)
+
+	inflight := server.NewInflight()
+	rec, err := diag.Install(diag.Options{
+		StateDir: cfg.StateDir, Enabled: cfg.Diagnostics, Keep: cfg.DiagKeep, MaxBytes: cfg.DiagMaxBytes,
+		Inflight: func() any { return inflight.List() }, Log: lg,
 	})
+	if err != nil {
+		lg.Warn(err) // diagnostics never stop the server
+	}
+	trapCtx, stopTrap := context.WithCancel(ctx)
+	defer stopTrap()
+	trap := diag.NewTrap(rec, func() {
+		var b strings.Builder
+		diag.StackDump(&b)
+		lg.WithField("stacks", b.String()).Warn("SIGUSR1: stack dump")
+	})
+	diag.Go("signal trap", func() { trap.Run(trapCtx) })
 
 	report := detectPlatform()
 	strategy, why := report.Strategy(cfg.RestartMode)
@@ -63,7 +84,21 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		Started:  firstline.Started,
 		Platform: report.Summary(),
 		Restart:  server.RestartInfo{Strategy: strategy, Why: why},
-		Extra:    extra,
+		Recorder: rec,
+		Inflight: inflight,
+		Intent:   func() string { return diag.TakeIntent(cfg.RunDir) },
+		Diagnose: func(id string) (any, error) {
+			opts := diag.LoadOptions{Android: report.Android.Value}
+			if id != "" {
+				return diag.Find(cfg.StateDir, id, opts)
+			}
+			lts, err := diag.Load(cfg.StateDir, opts)
+			if lts == nil {
+				lts = []diag.Lifetime{}
+			}
+			return lts, err
+		},
+		Extra: extra,
 	})
 	if err != nil {
 		return err

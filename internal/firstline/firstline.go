@@ -1,11 +1,26 @@
 // Package firstline runs webui's first user code. cmd/webui imports it before
-// anything else, and it imports nothing heavier than os and syscall, so its
-// init runs before the rest of the program is initialised.
+// anything else, and it imports nothing heavier than os, syscall and strconv,
+// so its init runs before the rest of the program is initialised.
+//
+// For a server process (`webui`, `webui serve`) it writes the first-line
+// marker: the first event of this lifetime's record, under the state dir.
+// If the process is killed after this, the marker says it got this far; if it
+// is killed before, the absence of the marker says that instead (see
+// internal/diag for the decision table that reads it).
+//
+// The marker is one plain write(2), without fsync: data in the page cache
+// survives SIGKILL of the writer, and fsync on phone flash costs 10-50 ms.
 package firstline
 
 import (
 	"os"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
+
+	"github.com/termux-webui/webui/internal/paths"
+	"github.com/termux-webui/webui/internal/version"
 )
 
 // Started is when this process's first user code ran.
@@ -13,3 +28,116 @@ var Started = time.Now()
 
 // PID is this process's id, read once.
 var PID = os.Getpid()
+
+// Record is the lifetime record this process opened, or nil when it is not
+// a server process, diagnostics are off, or the state dir was unusable.
+var Record *os.File
+
+// RecordDir is the lifetimes directory the record was written in.
+var RecordDir string
+
+// ID names this lifetime: start time and pid, sortable by time.
+var ID string
+
+// Err is why no record could be written, if that was attempted and failed.
+var Err error
+
+// LifetimesDir is the record directory inside a state dir.
+const LifetimesDir = "lifetimes"
+
+func init() {
+	ID = Started.UTC().Format("20060102T150405.000000Z") + "-" + strconv.Itoa(PID)
+	if !isServer(os.Args) || early("diagnostics", "WEBUI_DIAGNOSTICS") == "off" {
+		return
+	}
+	state := early("state-dir", "WEBUI_STATE_DIR")
+	if state == "" {
+		state = paths.FromEnviron().StateDir
+	}
+	RecordDir = state + "/" + LifetimesDir
+	if err := os.MkdirAll(RecordDir, 0o700); err != nil {
+		Err = err
+		return
+	}
+	f, err := os.OpenFile(RecordDir+"/"+ID+".jsonl", os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		Err = err
+		return
+	}
+	Record = f
+	exe, _ := os.Executable()
+	var b strings.Builder
+	b.WriteString(`{"event":"first-line","t":"`)
+	b.WriteString(Started.UTC().Format(time.RFC3339Nano))
+	b.WriteString(`","pid":`)
+	b.WriteString(strconv.Itoa(PID))
+	b.WriteString(`,"ppid":`)
+	b.WriteString(strconv.Itoa(os.Getppid()))
+	b.WriteString(`,"version":`)
+	b.WriteString(strconv.Quote(version.Version))
+	b.WriteString(`,"exe":`)
+	b.WriteString(strconv.Quote(exe))
+	if ticks := startTicks(); ticks != "" {
+		b.WriteString(`,"start_ticks":`)
+		b.WriteString(ticks)
+	}
+	if r := os.Getenv("WEBUI_RESTART_OF"); r != "" {
+		b.WriteString(`,"restart_of":`)
+		b.WriteString(strconv.Quote(r))
+	}
+	b.WriteString(`,"argv":[`)
+	for i, a := range os.Args {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Quote(a))
+	}
+	b.WriteString("]}\n")
+	_, Err = f.WriteString(b.String())
+}
+
+// isServer: only `webui`, `webui [flags]` and `webui serve` are server
+// lifetimes; other subcommands leave no record.
+func isServer(args []string) bool {
+	return len(args) < 2 || strings.HasPrefix(args[1], "-") || args[1] == "serve"
+}
+
+// early reads a setting from the command line or environment before the
+// config package is initialised. The config file can still move the record
+// later (diag.Install does).
+func early(flag, env string) string {
+	args := os.Args[1:]
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		for _, p := range []string{"--" + flag, "-" + flag} {
+			if a == p && i+1 < len(args) {
+				return args[i+1]
+			}
+			if strings.HasPrefix(a, p+"=") {
+				return a[len(p)+1:]
+			}
+		}
+	}
+	return os.Getenv(env)
+}
+
+// startTicks is field 22 of /proc/self/stat: with the pid it identifies this
+// process even after the pid is reused.
+func startTicks() string {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return ""
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return ""
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 {
+		return ""
+	}
+	return f[19] // fields after comm start at field 3
+}

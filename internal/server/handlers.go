@@ -27,3 +27,18 @@ func handleMethodNotAllowed() http.Handler {
 		writeError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
 	})
 }
+
+func handleDiag(diagnose func(id string) (any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if diagnose == nil {
+			writeError(w, http.StatusNotFound, "diagnostics are not available")
+			return
+		}
+		v, err := diagnose(r.URL.Query().Get("id"))
+		if err != nil {
+			writeError(w, http.StatusNotFound, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	})
+}

@@ -23,7 +23,9 @@ import (
 // Recorder receives the lifecycle events that diagnostics keep.
 type Recorder interface {
 	Ready(addr string)
-	Exiting(reason string, code int)
+	Signal(sig syscall.Signal, action string)
+	Exiting(reason, detail string, code int)
+	ExitingSignal(sig syscall.Signal, intent string, code int)
 }
 
 // Options are what `webui serve` runs with.
@@ -35,16 +37,23 @@ type Options struct {
 	Platform map[string]any
 	Restart  RestartInfo
 	Recorder Recorder
+	Inflight *Inflight
+	// Intent, when set, says why a SIGTERM came (ctl stop, restart, update)
+	// if someone announced it.
+	Intent func() string
 	// Listener, when set, is an already listening socket (handed over by
 	// the previous process image); otherwise Run listens on Config.Addr.
 	Listener net.Listener
+	Diagnose func(id string) (any, error)
 	Extra    func(*mux.Router)
 }
 
 type nopRecorder struct{}
 
-func (nopRecorder) Ready(string)        {}
-func (nopRecorder) Exiting(string, int) {}
+func (nopRecorder) Ready(string)                              {}
+func (nopRecorder) Signal(syscall.Signal, string)             {}
+func (nopRecorder) Exiting(string, string, int)               {}
+func (nopRecorder) ExitingSignal(syscall.Signal, string, int) {}
 
 // Listen opens the listening socket, with a one-line error that says what to
 // do when the port is taken.
@@ -83,12 +92,15 @@ func Run(ctx context.Context, o Options) error {
 	if raw == nil {
 		var err error
 		if raw, err = Listen(cfg.Addr); err != nil {
-			rec.Exiting("cannot listen", exitcode.Of(err))
+			rec.Exiting("cannot listen", err.Error(), exitcode.Of(err))
 			return err
 		}
 	}
 	ln := NewListener(raw, cfg.MaxConns)
-	inflight := NewInflight()
+	inflight := o.Inflight
+	if inflight == nil {
+		inflight = NewInflight()
+	}
 	handler := NewServer(Deps{
 		Config:   cfg,
 		Log:      lg,
@@ -99,6 +111,7 @@ func Run(ctx context.Context, o Options) error {
 		Inflight: inflight,
 		Platform: o.Platform,
 		Restart:  o.Restart,
+		Diagnose: o.Diagnose,
 		Extra:    o.Extra,
 	})
 	srv := &http.Server{
@@ -117,18 +130,25 @@ func Run(ctx context.Context, o Options) error {
 		Infof("webui listening on http://%s", addr)
 
 	var reason string
+	var sig syscall.Signal
 	select {
 	case s := <-sigs:
+		sig = s.(syscall.Signal)
 		reason = sigName(s)
+		rec.Signal(sig, "graceful shutdown")
 	case <-ctx.Done():
 		reason = "context done"
 	case err := <-serveErr:
 		err = fmt.Errorf("serving on %s stopped: %w", addr, err)
 		lg.Error(err)
-		rec.Exiting("serve failed", exitcode.Failure)
+		rec.Exiting("serve failed", err.Error(), exitcode.Failure)
 		return err
 	}
-	lg.WithField("reason", reason).WithField("inflight", inflight.Count()).Info("shutting down: no new connections; draining requests")
+	intent := ""
+	if o.Intent != nil {
+		intent = o.Intent()
+	}
+	lg.WithField("reason", reason).WithField("intent", intent).WithField("inflight", inflight.Count()).Info("shutting down: no new connections; draining requests")
 
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
@@ -143,13 +163,17 @@ func Run(ctx context.Context, o Options) error {
 				lg.WithField("cut", n).Warnf("drain timed out after %s; closed %d unfinished requests", cfg.ShutdownTimeout, n)
 			}
 			lg.WithField("reason", reason).Info("webui stopped")
-			rec.Exiting(reason, exitcode.OK)
+			if sig != 0 {
+				rec.ExitingSignal(sig, intent, exitcode.OK)
+			} else {
+				rec.Exiting(reason, "", exitcode.OK)
+			}
 			return nil
 		case s := <-sigs:
 			if s == os.Interrupt {
 				_ = srv.Close()
 				lg.Warn("second SIGINT: exiting without waiting for requests")
-				rec.Exiting("forced by second SIGINT", exitcode.Forced)
+				rec.ExitingSignal(syscall.SIGINT, "forced by a second SIGINT", exitcode.Forced)
 				return exitcode.Newf(exitcode.Forced, "forced exit: second SIGINT during shutdown")
 			}
 		}

@@ -33,6 +33,8 @@ type Deps struct {
 	CSRF     *CSRF
 	Platform map[string]any
 	Restart  RestartInfo
+	// Diagnose lists the lifetimes (id "") or details one (GET /api/diag).
+	Diagnose func(id string) (any, error)
 	// Extra adds routes (test hooks, later features) to the router.
 	Extra func(r *mux.Router)
 }

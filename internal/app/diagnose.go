@@ -1,0 +1,130 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/termux-webui/webui/internal/diag"
+)
+
+// Diagnose is `webui diagnose`: how the last lifetimes ended, one line each.
+func Diagnose(_ context.Context, env Env, args []string) error {
+	fs := newFlags(env, "diagnose", "diagnose [--json] [--id ID] [-n N] [flags]")
+	asJSON := fs.Bool("json", false, "print one JSON document (a list of lifetimes, newest first)")
+	id := fs.String("id", "", "show one lifetime in full, stacks included (an id, a prefix of one, or a pid)")
+	n := fs.Int("n", 10, "how many lifetimes to show (0 = all)")
+	resolve := env.loader().FlagSet(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := resolve()
+	if err != nil {
+		return configError(err)
+	}
+	opts := diag.LoadOptions{Android: detectPlatform().Android.Value}
+	if *id != "" {
+		lt, err := diag.Find(cfg.StateDir, *id, opts)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return encodeJSON(env.Stdout, lt)
+		}
+		printDetail(env.Stdout, lt)
+		return nil
+	}
+	lts, err := diag.Load(cfg.StateDir, opts)
+	if err != nil {
+		return err
+	}
+	if *n > 0 && len(lts) > *n {
+		lts = lts[:*n]
+	}
+	if *asJSON {
+		if lts == nil {
+			lts = []diag.Lifetime{}
+		}
+		return encodeJSON(env.Stdout, lts)
+	}
+	if len(lts) == 0 {
+		fmt.Fprintf(env.Stdout, "no lifetimes recorded in %s\n", diag.Dir(cfg.StateDir))
+		return nil
+	}
+	for _, lt := range lts {
+		fmt.Fprintln(env.Stdout, Line(lt))
+	}
+	return nil
+}
+
+// Line is a lifetime in one line: start, pid, version, how long it lived,
+// verdict and summary.
+func Line(lt diag.Lifetime) string {
+	v := lt.Version
+	if v == "" {
+		v = "?"
+	}
+	s := fmt.Sprintf("%s  pid %-7d %-10s lived %-9s %-24s %s", lt.StartedAt.Local().Format("2006-01-02 15:04:05"), lt.PID, v,
+		fmtDur(lt.LivedS), lt.Verdict, lt.Summary)
+	if lt.Panics > 0 {
+		s += fmt.Sprintf(" [%d recovered panics]", lt.Panics)
+	}
+	if lt.Hint != "" {
+		s += " — hint: " + lt.Hint
+	}
+	return s
+}
+
+func fmtDur(s float64) string {
+	d := time.Duration(s * float64(time.Second))
+	switch {
+	case d <= 0:
+		return "-"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Hour:
+		return d.Round(time.Second).String()
+	default:
+		return d.Round(time.Minute).String()
+	}
+}
+
+func printDetail(w io.Writer, lt *diag.Lifetime) {
+	fmt.Fprintln(w, Line(*lt))
+	fmt.Fprintf(w, "id:       %s\n", lt.ID)
+	if lt.Record != "" {
+		fmt.Fprintf(w, "record:   %s\n", lt.Record)
+	}
+	if lt.CrashFile != "" {
+		fmt.Fprintf(w, "crash:    %s\n", lt.CrashFile)
+	}
+	fmt.Fprintf(w, "evidence: %s\n", strings.Join(lt.Evidence, "; "))
+	fmt.Fprintln(w, "events:")
+	for _, raw := range lt.Events {
+		var ev map[string]any
+		_ = json.Unmarshal(raw, &ev)
+		stacks, _ := ev["stacks"].(string)
+		stack, _ := ev["stack"].(string)
+		delete(ev, "stacks")
+		delete(ev, "stack")
+		b, _ := json.Marshal(ev)
+		fmt.Fprintf(w, "  %s\n", b)
+		for _, st := range []string{stacks, stack} {
+			if st != "" {
+				fmt.Fprintf(w, "    %s\n", strings.ReplaceAll(strings.TrimSpace(st), "\n", "\n    "))
+			}
+		}
+	}
+	if lt.Crash != "" {
+		fmt.Fprintf(w, "crash output:\n%s\n", lt.Crash)
+	}
+}
+
+func encodeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,554 @@
+package diag
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Verdicts, for scripts ("verdict" in `webui diagnose --json`).
+const (
+	Running                = "running"
+	CleanExit              = "clean_exit"
+	CaughtSignal           = "signal"
+	Crash                  = "crash"
+	KilledInRestartWindow  = "killed_in_restart_window"
+	DiedInStartup          = "died_in_startup"
+	DiedBeforeListening    = "died_before_listening"
+	KilledUntraced         = "killed_untraced"
+	CorruptRecord          = "corrupt_record"
+	maxRecordBytes         = 8 << 20
+	restartWindowTolerance = 2 * time.Second
+)
+
+// Lifetime is what diagnose knows of one process lifetime.
+type Lifetime struct {
+	ID        string     `json:"id"`
+	PID       int        `json:"pid"`
+	PPID      int        `json:"ppid,omitempty"`
+	Version   string     `json:"version,omitempty"`
+	StartedAt time.Time  `json:"started_at"`
+	EndedAt   *time.Time `json:"ended_at,omitempty"`
+	LivedS    float64    `json:"lived_s"`
+	Verdict   string     `json:"verdict"`
+	Reason    string     `json:"reason,omitempty"`
+	Summary   string     `json:"summary"`
+	Evidence  []string   `json:"evidence"`
+	Hint      string     `json:"hint,omitempty"`
+	Addr      string     `json:"addr,omitempty"`
+	Panics    int        `json:"panics,omitempty"`
+	Signals   []string   `json:"signals,omitempty"`
+	RestartOf string     `json:"restart_of,omitempty"`
+	Record    string     `json:"record,omitempty"`
+	CrashFile string     `json:"crash_file,omitempty"`
+	// Details, with --id only.
+	Events []json.RawMessage `json:"events,omitempty"`
+	Crash  string            `json:"crash,omitempty"`
+
+	events    []map[string]any
+	startTick uint64
+	corrupt   string
+	crashHead string
+}
+
+// LoadOptions tune verdicts.
+type LoadOptions struct {
+	// Android adds the phantom-process hint to untraced kills.
+	Android bool
+	// Alive reports whether pid still runs the lifetime that started at the
+	// given start ticks (0 = unknown). Injected for tests.
+	Alive func(pid int, startTicks uint64) bool
+}
+
+// Load reads every lifetime record in stateDir and returns them newest
+// first, with their verdicts. A corrupt record is reported as such, never
+// an error.
+func Load(stateDir string, o LoadOptions) ([]Lifetime, error) {
+	if o.Alive == nil {
+		o.Alive = alive
+	}
+	dir := Dir(stateDir)
+	ids, groups, err := lifetimeFiles(dir)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var lts []*Lifetime
+	for _, id := range ids {
+		var hasRecord bool
+		var crashFile string
+		for _, fi := range groups[id] {
+			switch {
+			case strings.HasSuffix(fi.Name(), ".jsonl"):
+				hasRecord = true
+			case strings.HasSuffix(fi.Name(), ".crash") && fi.Size() > 0:
+				crashFile = filepath.Join(dir, fi.Name())
+			}
+		}
+		if !hasRecord {
+			continue
+		}
+		lt := readRecord(filepath.Join(dir, id+".jsonl"), id)
+		if crashFile != "" {
+			lt.CrashFile = crashFile
+			lt.crashHead = crashSummary(crashFile)
+		}
+		lts = append(lts, lt)
+	}
+	lts = append(lts, judge(lts, o)...)
+	sort.SliceStable(lts, func(i, j int) bool { return lts[i].StartedAt.After(lts[j].StartedAt) })
+	out := make([]Lifetime, len(lts))
+	for i, lt := range lts {
+		out[i] = *lt
+	}
+	return out, nil
+}
+
+// Find returns one lifetime with its events and crash output. id may be a
+// unique prefix, or a pid.
+func Find(stateDir, id string, o LoadOptions) (*Lifetime, error) {
+	lts, err := Load(stateDir, o)
+	if err != nil {
+		return nil, err
+	}
+	var match []Lifetime
+	for _, lt := range lts {
+		if lt.ID == id || strings.HasPrefix(lt.ID, id) || strconv.Itoa(lt.PID) == id {
+			match = append(match, lt)
+		}
+	}
+	switch {
+	case len(match) == 0:
+		return nil, fmt.Errorf("no lifetime %q in %s", id, Dir(stateDir))
+	case len(match) > 1 && match[0].ID != id:
+		if _, err := strconv.Atoi(id); err != nil {
+			return nil, fmt.Errorf("%q matches %d lifetimes; give more of the id", id, len(match))
+		}
+	}
+	lt := match[0]
+	if lt.Record != "" {
+		if b, err := readCapped(lt.Record); err == nil {
+			for _, line := range bytes.Split(b, []byte("\n")) {
+				if len(bytes.TrimSpace(line)) == 0 {
+					continue
+				}
+				if json.Valid(line) {
+					lt.Events = append(lt.Events, json.RawMessage(line))
+				} else {
+					q, _ := json.Marshal(map[string]string{"unparsed": string(line)})
+					lt.Events = append(lt.Events, q)
+				}
+			}
+		}
+	}
+	if lt.CrashFile != "" {
+		if b, err := readCapped(lt.CrashFile); err == nil {
+			lt.Crash = string(b)
+		}
+	}
+	return &lt, nil
+}
+
+func readCapped(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	_, err = buf.ReadFrom(&limited{f, maxRecordBytes})
+	return buf.Bytes(), err
+}
+
+type limited struct {
+	f *os.File
+	n int64
+}
+
+func (l *limited) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, fmt.Errorf("record larger than %d bytes", maxRecordBytes)
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.f.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+func readRecord(path, id string) *Lifetime {
+	lt := &Lifetime{ID: id, Record: path}
+	lt.StartedAt, lt.PID = parseID(id)
+	b, err := readCapped(path)
+	if err != nil {
+		lt.corrupt = err.Error()
+	}
+	for n, line := range bytes.Split(b, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var ev map[string]any
+		if err := json.Unmarshal(line, &ev); err != nil {
+			if lt.corrupt == "" {
+				lt.corrupt = fmt.Sprintf("line %d is not valid JSON (%d bytes; truncated or damaged)", n+1, len(line))
+			}
+			continue
+		}
+		lt.events = append(lt.events, ev)
+	}
+	if len(lt.events) == 0 && lt.corrupt == "" {
+		lt.corrupt = "empty record"
+	}
+	for _, ev := range lt.events {
+		if str(ev, "event") == EvFirstLine {
+			lt.PID = num(ev, "pid")
+			lt.PPID = num(ev, "ppid")
+			lt.Version = str(ev, "version")
+			lt.RestartOf = str(ev, "restart_of")
+			lt.startTick = uint64(num(ev, "start_ticks"))
+			if t, ok := tm(ev); ok {
+				lt.StartedAt = t
+			}
+			break
+		}
+	}
+	return lt
+}
+
+// parseID reads start time and pid from "20261127T005647.957630Z-21499".
+func parseID(id string) (time.Time, int) {
+	ts, pid, _ := strings.Cut(id, "-")
+	t, _ := time.Parse("20060102T150405.000000Z", ts)
+	p, _ := strconv.Atoi(pid)
+	return t, p
+}
+
+func str(ev map[string]any, k string) string {
+	s, _ := ev[k].(string)
+	return s
+}
+
+func num(ev map[string]any, k string) int {
+	f, _ := ev[k].(float64)
+	return int(f)
+}
+
+func tm(ev map[string]any) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, str(ev, "t"))
+	return t, err == nil
+}
+
+func first(lt *Lifetime, name string) map[string]any {
+	for _, ev := range lt.events {
+		if str(ev, "event") == name {
+			return ev
+		}
+	}
+	return nil
+}
+
+// spawn is a restart helper's or old image's claim that pid was started.
+type spawn struct {
+	pid     int
+	t       time.Time
+	by      string // record id of the old lifetime
+	killed  bool   // the helper saw it die during the survival check
+	outcome string
+	exec    bool
+}
+
+// judge fills in each lifetime's verdict: the origin's 3-state restart
+// table (pre-restart, first-line, installed) generalised to every way a
+// lifetime can end. It returns the lifetimes that left no record of their
+// own: processes a restart started that never ran their first instruction.
+func judge(lts []*Lifetime, o LoadOptions) []*Lifetime {
+	var spawns []*spawn
+	for _, lt := range lts {
+		var last *spawn
+		for _, ev := range lt.events {
+			t, _ := tm(ev)
+			switch str(ev, "event") {
+			case EvPreRestart:
+				if str(ev, "strategy") == "exec" {
+					last = &spawn{pid: lt.PID, t: t, by: lt.ID, exec: true}
+					spawns = append(spawns, last)
+				}
+			case EvHelper:
+				pid := num(ev, "pid")
+				switch str(ev, "step") {
+				case "spawned":
+					last = &spawn{pid: pid, t: t, by: lt.ID}
+					spawns = append(spawns, last)
+				case "killed":
+					for _, s := range spawns {
+						if s.pid == pid && s.by == lt.ID {
+							s.killed, s.outcome = true, str(ev, "detail")
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, lt := range lts {
+		lt.judge(o, spawns)
+	}
+	// A spawned process that never wrote its first line: killed before its
+	// first instruction (in execve or the loader), as in the origin's table.
+	var synthetic []*Lifetime
+	for _, s := range spawns {
+		found := false
+		for _, lt := range lts {
+			if lt.PID == s.pid && !lt.StartedAt.Before(s.t.Add(-restartWindowTolerance)) && lt.ID != s.by {
+				found = true
+				break
+			}
+		}
+		if found || (!s.killed && o.Alive(s.pid, 0) && !s.exec) {
+			continue
+		}
+		what := "the restart helper spawned it"
+		if s.exec {
+			what = "the old image exec'd it in place"
+		}
+		synth := &Lifetime{
+			ID: s.t.UTC().Format("20060102T150405.000000Z") + "-" + strconv.Itoa(s.pid) + "~", PID: s.pid, StartedAt: s.t,
+			Verdict:  KilledInRestartWindow,
+			Summary:  fmt.Sprintf("killed in the restart window before its first instruction: %s at %s, but it never wrote its first-line marker", what, s.t.Local().Format("15:04:05.000")),
+			Evidence: []string{"pre-restart/helper record in lifetime " + s.by, "no first-line marker from pid " + strconv.Itoa(s.pid)},
+			Hint:     restartHint,
+		}
+		if s.outcome != "" {
+			synth.Evidence = append(synth.Evidence, "helper: "+s.outcome)
+		}
+		synthetic = append(synthetic, synth)
+	}
+	return synthetic
+}
+
+const restartHint = "Android kills a process started within ~10s of the previous one's exit in the same cgroup; the delayed restart waits this out (restart_delay)"
+
+func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
+	fl, inst, ready, exit := first(lt, EvFirstLine), first(lt, EvInstalled), first(lt, EvReady), first(lt, EvExit)
+	for _, ev := range lt.events {
+		switch str(ev, "event") {
+		case EvPanic:
+			lt.Panics++
+		case EvSignal:
+			lt.Signals = append(lt.Signals, str(ev, "name"))
+		}
+	}
+	if ready != nil {
+		lt.Addr = str(ready, "addr")
+	}
+	ev := []string{}
+	mark := func(name string, e map[string]any) {
+		if e == nil {
+			return
+		}
+		t, _ := tm(e)
+		s := name + " " + t.Local().Format("15:04:05.000")
+		if name == "ready" {
+			s += " on " + str(e, "addr")
+		}
+		ev = append(ev, s)
+	}
+	mark("first-line", fl)
+	mark("installed", inst)
+	mark("ready", ready)
+	end := func(e map[string]any) {
+		if t, ok := tm(e); ok {
+			lt.EndedAt = &t
+			lt.LivedS = t.Sub(lt.StartedAt).Seconds()
+		}
+	}
+	defer func() { lt.Evidence = ev }()
+
+	if lt.corrupt != "" {
+		lt.Verdict = CorruptRecord
+		lt.Summary = "record is corrupt: " + lt.corrupt
+		ev = append(ev, lt.corrupt)
+		return
+	}
+	if fl == nil {
+		lt.Verdict = CorruptRecord
+		lt.Summary = "record has no first-line marker"
+		return
+	}
+	if exit != nil {
+		end(exit)
+		reason, code := str(exit, "reason"), num(exit, "code")
+		lt.Reason = reason
+		ev = append(ev, fmt.Sprintf("exit %q code %d", reason, code))
+		switch {
+		case reason == ReasonConfigError:
+			lt.Verdict = DiedInStartup
+			lt.Summary = "died in startup: config error: " + str(exit, "detail")
+		case reason == ReasonCannotListen:
+			lt.Verdict = DiedBeforeListening
+			lt.Summary = "died before listening: " + str(exit, "detail")
+		case num(exit, "signal") != 0 && str(exit, "intent") == "":
+			lt.Verdict = CaughtSignal
+			lt.Summary = fmt.Sprintf("caught signal %d (%s); shut down cleanly, exit %d", num(exit, "signal"), reason, code)
+		default:
+			lt.Verdict = CleanExit
+			why := reason
+			if in := str(exit, "intent"); in != "" {
+				why = in + " (" + reason + ")"
+				lt.Reason = in
+			}
+			lt.Summary = fmt.Sprintf("clean exit: %s, exit %d", why, code)
+		}
+		return
+	}
+	if lt.crashHead != "" {
+		lt.Verdict = Crash
+		lt.Summary = "crash: " + lt.crashHead
+		ev = append(ev, "crash output in "+filepath.Base(lt.CrashFile))
+		if st, err := os.Stat(lt.CrashFile); err == nil {
+			t := st.ModTime()
+			lt.EndedAt = &t
+			lt.LivedS = t.Sub(lt.StartedAt).Seconds()
+		}
+		return
+	}
+	if o.Alive(lt.PID, lt.startTick) && !lt.superseded(spawns) {
+		lt.Verdict = Running
+		lt.LivedS = time.Since(lt.StartedAt).Seconds()
+		lt.Summary = "still running"
+		return
+	}
+	for _, s := range spawns {
+		if s.pid != lt.PID || s.by == lt.ID || lt.StartedAt.Before(s.t.Add(-restartWindowTolerance)) {
+			continue
+		}
+		if s.killed || (ready == nil && lt.StartedAt.Sub(s.t) < time.Minute) {
+			lt.Verdict = KilledInRestartWindow
+			lt.Summary = "killed in the restart window: a restart started it and it was SIGKILLed before it was ready"
+			if s.killed && ready != nil {
+				lt.Summary = "killed in the restart window: the restart helper saw it SIGKILLed during its survival check"
+			}
+			lt.Hint = restartHint
+			ev = append(ev, "started by the restart of "+s.by)
+			return
+		}
+	}
+	switch {
+	case ready != nil:
+		lt.Verdict = KilledUntraced
+		lt.Summary = "killed without a trace while running: no exit, no crash (SIGKILL: OOM killer, Android's phantom process killer, a cgroup kill, or kill -9)"
+		if o.Android {
+			lt.Hint = "on Android 12+, disable the phantom process killer: adb shell settings put global settings_enable_monitor_phantom_procs false (Android 14+: Developer options > Disable child process restrictions); keep a wake lock (termux-wake-lock)"
+		}
+	case inst != nil:
+		lt.Verdict = DiedBeforeListening
+		lt.Summary = "died before listening: the signal trap was installed, but it never became ready (cause not recorded)"
+	default:
+		lt.Verdict = DiedInStartup
+		lt.Summary = "died in startup, before the signal trap was installed (killed, or a failure in early startup)"
+	}
+	if lt.Verdict != KilledUntraced {
+		return
+	}
+	last := lt.events[len(lt.events)-1]
+	if t, ok := tm(last); ok {
+		ev = append(ev, "last event "+str(last, "event")+" at "+t.Local().Format("15:04:05.000"))
+		lt.LivedS = t.Sub(lt.StartedAt).Seconds() // at least this long
+	}
+}
+
+// superseded: an exec restart keeps the pid, so the old image's record
+// must not look "running" once a newer lifetime has the pid.
+func (lt *Lifetime) superseded(spawns []*spawn) bool {
+	for _, s := range spawns {
+		if s.exec && s.by == lt.ID {
+			return true
+		}
+	}
+	return false
+}
+
+// crashSummary finds the panic or fatal error line and where it happened:
+// the first frame outside the runtime of the goroutine that was running.
+func crashSummary(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(&limited{f, 1 << 20})
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var head, loc, firstFunc string
+	running := false
+	for sc.Scan() && loc == "" {
+		line := sc.Text()
+		switch {
+		case head == "" && (strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: ")):
+			head = line
+		case strings.HasPrefix(line, "goroutine ") && strings.Contains(line, "[running]"):
+			running = true
+		case running && firstFunc == "" && line != "" && !strings.HasPrefix(line, "\t"):
+			firstFunc = line
+		case running && strings.HasPrefix(line, "\t") && strings.Contains(line, ".go:"):
+			p := strings.TrimSpace(line)
+			if i := strings.LastIndex(p, " +0x"); i > 0 {
+				p = p[:i]
+			}
+			if !strings.Contains(p, "/src/runtime/") && !strings.Contains(p, "/src/internal/runtime/") && !strings.HasPrefix(p, "runtime/") && !strings.HasPrefix(p, "internal/runtime/") {
+				loc = p
+			}
+		}
+	}
+	if head == "" {
+		// A fatal error's header can miss the crash file; the faulting
+		// frame still says what it was.
+		switch {
+		case strings.Contains(firstFunc, "maps.fatal") || strings.Contains(firstFunc, "mapaccess") || strings.Contains(firstFunc, "mapassign"):
+			head = "fatal error: concurrent map access"
+		case firstFunc != "":
+			head = "fatal error in " + strings.TrimSpace(firstFunc[:max(0, strings.IndexByte(firstFunc, '('))])
+		default:
+			head = "crash output present (no panic line found)"
+		}
+	}
+	if loc != "" {
+		return head + " at " + loc
+	}
+	return head
+}
+
+// alive reports whether pid runs and, when startTicks is known, is the same
+// process (not a reused pid).
+func alive(pid int, startTicks uint64) bool {
+	if pid <= 0 {
+		return false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return syscall.Kill(pid, 0) == syscall.EPERM
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+		return false
+	}
+	if startTicks == 0 {
+		return true
+	}
+	t, _ := strconv.ParseUint(f[19], 10, 64)
+	return t == startTicks
+}

@@ -1,0 +1,43 @@
+package diag
+
+import (
+	"context"
+	"os"
+	"sync"
+	"time"
+)
+
+// PipeMarkerEvery limits SIGPIPE markers: a flood of broken pipes must not
+// flood the state dir.
+const PipeMarkerEvery = time.Minute
+
+// Trap handles the signals that must never kill the server silently and do
+// not stop it: SIGPIPE, SIGUSR1 and SIGHUP. SIGTERM and SIGINT, which stop
+// it, are the server's (kept on a separate channel, so a broken pipe can
+// never be mistaken for a shutdown request).
+type Trap struct {
+	rec      *Recorder
+	mu       sync.Mutex
+	lastPipe time.Time
+	pipes    int    // SIGPIPEs since the last marker
+	dump     func() // also log a stack dump (SIGUSR1)
+}
+
+// NewTrap makes a trap that records into rec. dump, when set, is called on
+// SIGUSR1 too (to put the stacks in the log when diagnostics are off).
+func NewTrap(rec *Recorder, dump func()) *Trap { return &Trap{rec: rec, dump: dump} }
+
+// Run installs the trap and handles signals until ctx ends.
+func (t *Trap) Run(ctx context.Context) {
+	ch := make(chan os.Signal, 16)
+	notify(ch)
+	defer stop(ch)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case s := <-ch:
+			t.handle(s)
+		}
+	}
+}

@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/termux-webui/webui/internal/firstline"
 	"github.com/termux-webui/webui/internal/logging"
 	"github.com/termux-webui/webui/internal/platform"
+	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/server"
 	"github.com/termux-webui/webui/internal/testhooks"
 	"github.com/termux-webui/webui/internal/version"
@@ -52,6 +55,21 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer lg.Close()
+
+	// The pid file stays locked for the server's whole life (and across an
+	// exec restart), so a second instance is refused, not started.
+	pf, err := proc.Inherit(PIDFile(cfg.RunDir), env.Getenv)
+	if err != nil {
+		var le *proc.LockedError
+		if errors.As(err, &le) {
+			err = exitcode.Newf(exitcode.Running, "webui is already running (pid %d); see `webui ctl status`", le.PID)
+		} else {
+			err = exitcode.Newf(exitcode.Failure, "pid file: %v", err)
+		}
+		diag.EarlyExit("already running", err.Error(), exitcode.Of(err))
+		return err
+	}
+	defer pf.Release()
 
 	inflight := server.NewInflight()
 	rec, err := diag.Install(diag.Options{
@@ -149,3 +167,6 @@ func Platform(_ context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "restart strategy: %s (%s)\n", strategy, why)
 	return nil
 }
+
+// PIDFile is the running server's pid file in runDir.
+func PIDFile(runDir string) string { return filepath.Join(runDir, "webui.pid") }

@@ -10,8 +10,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/termux-webui/webui/internal/proc"
 )
 
 // Verdicts, for scripts ("verdict" in `webui diagnose --json`).
@@ -530,25 +531,12 @@ func crashSummary(path string) string {
 // alive reports whether pid runs and, when startTicks is known, is the same
 // process (not a reused pid).
 func alive(pid int, startTicks uint64) bool {
-	if pid <= 0 {
-		return false
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return syscall.Kill(pid, 0) == syscall.EPERM
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return false
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+	if pid <= 0 || !proc.Alive(pid) {
 		return false
 	}
 	if startTicks == 0 {
 		return true
 	}
-	t, _ := strconv.ParseUint(f[19], 10, 64)
-	return t == startTicks
+	t, err := proc.StartTicks(pid)
+	return err != nil || t == startTicks
 }

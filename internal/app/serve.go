@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 
 	"github.com/gorilla/mux"
+	"golang.org/x/sys/unix"
 
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
@@ -18,6 +21,7 @@ import (
 	"github.com/termux-webui/webui/internal/logging"
 	"github.com/termux-webui/webui/internal/platform"
 	"github.com/termux-webui/webui/internal/proc"
+	"github.com/termux-webui/webui/internal/restart"
 	"github.com/termux-webui/webui/internal/server"
 	"github.com/termux-webui/webui/internal/testhooks"
 	"github.com/termux-webui/webui/internal/version"
@@ -46,8 +50,13 @@ func Serve(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 	}
+	report := detectPlatform()
+	var stderr io.Writer
+	if logToStderr(cfg.LogStderr, env.Stderr, report.Supervisor) {
+		stderr = env.Stderr
+	}
 	lg, err := logging.New(logging.Options{
-		Dir: cfg.LogDir, Level: cfg.LogLevel, MaxSizeMB: cfg.LogMaxSizeMB, MaxFiles: cfg.LogMaxFiles, Stderr: env.Stderr,
+		Dir: cfg.LogDir, Level: cfg.LogLevel, MaxSizeMB: cfg.LogMaxSizeMB, MaxFiles: cfg.LogMaxFiles, Stderr: stderr,
 	})
 	if err != nil {
 		err = exitcode.Newf(exitcode.Usage, "%v (set another with --log-dir)", err)
@@ -88,23 +97,46 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	})
 	diag.Go("signal trap", func() { trap.Run(trapCtx) })
 
-	report := detectPlatform()
 	strategy, why := report.Strategy(cfg.RestartMode)
+
+	// A listening socket handed over by the previous image (exec restart)
+	// or by systemd socket activation; otherwise Run listens itself.
+	var ln net.Listener
+	if f, err := restart.Inherited(env.Getenv); err != nil {
+		lg.Warnf("inherited listener: %v; listening afresh", err)
+	} else if f != nil {
+		l, err := net.FileListener(f)
+		f.Close()
+		switch {
+		case err != nil:
+			lg.Warnf("inherited listener: %v; listening afresh", err)
+		case !sameAddr(l.Addr().String(), cfg.Addr):
+			lg.Infof("addr changed from %s to %s: listening afresh", l.Addr(), cfg.Addr)
+			l.Close()
+		default:
+			ln = l
+		}
+	}
+	engine := &restart.Engine{
+		Strategy: strategy, Android: report.Android.Value, Config: cfg, Recorder: rec, PIDFile: pf, Log: lg,
+	}
 
 	var extra func(*mux.Router)
 	if testhooks.Routes != nil {
 		extra = func(r *mux.Router) { testhooks.Routes(r, lg) }
 	}
 	err = server.Run(ctx, server.Options{
-		Config:   cfg,
-		Log:      lg,
-		Version:  version.Version,
-		Started:  firstline.Started,
-		Platform: report.Summary(),
-		Restart:  server.RestartInfo{Strategy: strategy, Why: why},
-		Recorder: rec,
-		Inflight: inflight,
-		Intent:   func() string { return diag.TakeIntent(cfg.RunDir) },
+		Config:    cfg,
+		Log:       lg,
+		Version:   version.Version,
+		Started:   firstline.Started,
+		Platform:  report.Summary(),
+		Restart:   server.RestartInfo{Strategy: strategy, Why: why},
+		Recorder:  rec,
+		Restarter: engine,
+		Listener:  ln,
+		Inflight:  inflight,
+		Intent:    func() string { return diag.TakeIntent(cfg.RunDir) },
 		Diagnose: func(id string) (any, error) {
 			opts := diag.LoadOptions{Android: report.Android.Value}
 			if id != "" {
@@ -170,3 +202,43 @@ func Platform(_ context.Context, env Env, args []string) error {
 
 // PIDFile is the running server's pid file in runDir.
 func PIDFile(runDir string) string { return filepath.Join(runDir, "webui.pid") }
+
+// sameAddr: does an inherited socket listening on have serve want? Port 0
+// (any port) accepts whatever was inherited.
+func sameAddr(have, want string) bool {
+	hh, hp, err1 := net.SplitHostPort(have)
+	wh, wp, err2 := net.SplitHostPort(want)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	if wp != "0" && wp != hp {
+		return false
+	}
+	if wh == "localhost" {
+		wh = "127.0.0.1"
+	}
+	hip, wip := net.ParseIP(hh), net.ParseIP(wh)
+	return wh == "" || (hip != nil && wip != nil && hip.Equal(wip)) || hh == wh
+}
+
+// logToStderr: with log_stderr = auto, text goes to stderr when a person
+// (a terminal) or a supervisor's log collector reads it; a server that
+// `webui ctl start` detached keeps only the JSON log file, so the console
+// log holds what matters (crash output, early errors) and nothing twice.
+func logToStderr(mode string, w io.Writer, supervisor string) bool {
+	switch mode {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	if supervisor == platform.SupervisorSystemd || supervisor == platform.SupervisorRunit {
+		return true
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

@@ -34,8 +34,10 @@ type Config struct {
 	RunDir     string
 	TempDir    string
 
-	RestartMode  string
-	RestartDelay time.Duration
+	RestartMode     string
+	RestartDelay    time.Duration
+	RestartSurvive  time.Duration
+	RestartAttempts int
 
 	UpdateURL      string
 	UpdateKeys     []string
@@ -48,6 +50,7 @@ type Config struct {
 	PasswordHash    string
 	AllowedHosts    []string
 	LogLevel        string
+	LogStderr       string
 	LogMaxSizeMB    int
 	LogMaxFiles     int
 	AccessLog       bool
@@ -187,6 +190,10 @@ var settings = []setting{
 		set: oneOf(func(c *Config) *string { return &c.RestartMode }, "auto", "exec", "delayed", "supervisor")},
 	{key: "restart_delay", def: "15s", help: "delayed restart: wait this long after the old process exits", allowed: "a duration such as 15s or 0",
 		set: durationSetting(func(c *Config) *time.Duration { return &c.RestartDelay }, true)},
+	{key: "restart_survive", def: "10s", help: "delayed restart: the new process must stay alive this long to count as started", allowed: "a positive duration such as 10s",
+		set: durationSetting(func(c *Config) *time.Duration { return &c.RestartSurvive }, false)},
+	{key: "restart_attempts", def: "5", help: "delayed restart: attempts before giving up (the delay doubles each time)", allowed: "a whole number from 1 to 20",
+		set: intSetting(func(c *Config) *int { return &c.RestartAttempts }, 1, 20)},
 	{key: "update_url", def: DefaultUpdateURL, help: "release manifest URL", allowed: "an http or https URL",
 		set: func(c *Config, v string) error {
 			if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
@@ -232,6 +239,8 @@ var settings = []setting{
 		set: listSetting(func(c *Config) *[]string { return &c.AllowedHosts })},
 	{key: "log_level", def: "info", help: "least severe log level written", allowed: "debug, info, warn, error",
 		set: oneOf(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
+	{key: "log_stderr", def: "auto", help: "also log text to stderr: auto = when stderr is a terminal or a supervisor (systemd, runit) collects it", allowed: "auto, on, off",
+		set: oneOf(func(c *Config) *string { return &c.LogStderr }, "auto", "on", "off")},
 	{key: "log_max_size_mb", def: "5", help: "rotate the log file at this size", allowed: "a whole number of MiB from 1 to 1024",
 		set: intSetting(func(c *Config) *int { return &c.LogMaxSizeMB }, 1, 1024)},
 	{key: "log_max_files", def: "3", help: "rotated log files to keep", allowed: "a whole number from 0 to 100",
@@ -531,11 +540,12 @@ func (c *Config) Sorted() [][2]string {
 	vals := map[string]string{
 		"addr": c.Addr, "state_dir": c.StateDir, "log_dir": c.LogDir, "run_dir": c.RunDir,
 		"restart_mode": c.RestartMode, "restart_delay": c.RestartDelay.String(),
+		"restart_survive": c.RestartSurvive.String(), "restart_attempts": strconv.Itoa(c.RestartAttempts),
 		"update_url": c.UpdateURL, "update_keys": strings.Join(c.UpdateKeys, ","),
 		"update_channel": c.UpdateChannel, "update_interval": c.UpdateInterval.String(),
 		"diagnostics": onOff(c.Diagnostics), "diag_keep": strconv.Itoa(c.DiagKeep),
 		"diag_max_bytes": strconv.FormatInt(c.DiagMaxBytes, 10), "password_hash": redact(c.PasswordHash),
-		"allowed_hosts": strings.Join(c.AllowedHosts, ","), "log_level": c.LogLevel,
+		"allowed_hosts": strings.Join(c.AllowedHosts, ","), "log_level": c.LogLevel, "log_stderr": c.LogStderr,
 		"log_max_size_mb": strconv.Itoa(c.LogMaxSizeMB), "log_max_files": strconv.Itoa(c.LogMaxFiles),
 		"access_log": onOff(c.AccessLog), "max_conns": strconv.Itoa(c.MaxConns),
 		"max_header_bytes": strconv.Itoa(c.MaxHeaderBytes), "read_header_timeout": c.ReadHeaderTime.String(),

@@ -42,3 +42,15 @@ func handleDiag(diagnose func(id string) (any, error)) http.Handler {
 		writeJSON(w, http.StatusOK, v)
 	})
 }
+
+// handleRestart accepts a restart and answers 202 before it begins: the
+// restart waits for in-flight requests, this one included.
+func handleRestart(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d.RequestRestart == nil || !d.RequestRestart("POST /api/restart") {
+			writeError(w, http.StatusConflict, "a restart is already in progress, or restarts are unavailable")
+			return
+		}
+		writeJSON(w, http.StatusAccepted, map[string]any{"restarting": true, "strategy": d.Restart.Strategy, "why": d.Restart.Why})
+	})
+}

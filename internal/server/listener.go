@@ -87,6 +87,9 @@ func (l *Listener) Close() error {
 	return l.Listener.Close()
 }
 
+// Open is the number of accepted connections not yet closed.
+func (l *Listener) Open() int { return len(l.sem) }
+
 // AcceptStatus is the accept loop's health.
 type AcceptStatus struct {
 	State    AcceptState `json:"state"`

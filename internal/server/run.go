@@ -45,7 +45,9 @@ type Options struct {
 	// the previous process image); otherwise Run listens on Config.Addr.
 	Listener net.Listener
 	Diagnose func(id string) (any, error)
-	Extra    func(*mux.Router)
+	// Restarter carries out restarts; nil disables them.
+	Restarter Restarter
+	Extra     func(*mux.Router)
 }
 
 type nopRecorder struct{}
@@ -73,9 +75,41 @@ func Listen(addr string) (net.Listener, error) {
 	}
 }
 
+// RestartResult says how a restart ended for this process.
+type RestartResult struct {
+	Exit   bool   // the process must now exit (delayed or supervisor strategies)
+	Code   int    // its exit code
+	Detail string // for the exit record
+}
+
+// Handoff is what a restart strategy may do with the serving side.
+type Handoff struct {
+	Addr string
+	// Drain stops accepting and lets in-flight requests finish, up to
+	// shutdown_timeout. With keep, the listening socket stays open and a
+	// dup of it is returned, so connections queue in the backlog and no
+	// client is refused while the next image starts.
+	Drain func(keep bool) (*os.File, error)
+	// Resume serves again on a socket Drain kept, after a failed restart.
+	Resume func(*os.File) error
+}
+
+// Restarter carries out a restart (internal/restart).
+type Restarter interface {
+	Restart(ctx context.Context, reason string, h Handoff) (RestartResult, error)
+}
+
+// session is one http.Server serving one listener.
+type session struct {
+	srv  *http.Server
+	ln   *Listener
+	done chan error
+}
+
 // Run serves until SIGTERM or SIGINT (graceful: stop accepting, drain up to
 // shutdown_timeout, exit 0), ctx ends, or serving fails. A second SIGINT
-// during the drain forces the exit.
+// during the drain forces the exit. SIGUSR2 and POST /api/restart restart
+// through o.Restarter.
 func Run(ctx context.Context, o Options) error {
 	cfg := o.Config
 	rec := o.Recorder
@@ -85,82 +119,172 @@ func Run(ctx context.Context, o Options) error {
 	lg := o.Log
 
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 
 	raw := o.Listener
 	if raw == nil {
 		var err error
 		if raw, err = Listen(cfg.Addr); err != nil {
-			rec.Exiting("cannot listen", err.Error(), exitcode.Of(err))
+			rec.Exiting(ReasonCannotListen, err.Error(), exitcode.Of(err))
 			return err
 		}
 	}
-	ln := NewListener(raw, cfg.MaxConns)
 	inflight := o.Inflight
 	if inflight == nil {
 		inflight = NewInflight()
 	}
-	handler := NewServer(Deps{
-		Config:   cfg,
-		Log:      lg,
-		Version:  o.Version,
-		PID:      os.Getpid(),
-		Started:  o.Started,
-		Listener: ln,
-		Inflight: inflight,
-		Platform: o.Platform,
-		Restart:  o.Restart,
-		Diagnose: o.Diagnose,
-		Extra:    o.Extra,
-	})
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: cfg.ReadHeaderTime,
-		IdleTimeout:       cfg.IdleTimeout,
-		MaxHeaderBytes:    cfg.MaxHeaderBytes,
-		ErrorLog:          log.New(lg.ErrorLogWriter("http"), "", 0),
+	csrf := NewCSRF()
+	restarts := make(chan string, 1)
+	requestRestart := func(reason string) bool {
+		if o.Restarter == nil {
+			return false
+		}
+		select {
+		case restarts <- reason:
+			return true
+		default:
+			return false // one is already pending
+		}
 	}
-	serveErr := make(chan error, 1)
-	diag.Go("http serve", func() { serveErr <- srv.Serve(ln) })
-
-	addr := ln.Addr().String()
+	start := func(l net.Listener) *session {
+		ln := NewListener(l, cfg.MaxConns)
+		handler := NewServer(Deps{
+			Config:         cfg,
+			Log:            lg,
+			Version:        o.Version,
+			PID:            os.Getpid(),
+			Started:        o.Started,
+			Listener:       ln,
+			Inflight:       inflight,
+			CSRF:           csrf,
+			Platform:       o.Platform,
+			Restart:        o.Restart,
+			Diagnose:       o.Diagnose,
+			RequestRestart: requestRestart,
+			Extra:          o.Extra,
+		})
+		ss := &session{ln: ln, done: make(chan error, 1), srv: &http.Server{
+			Handler:           handler,
+			ReadHeaderTimeout: cfg.ReadHeaderTime,
+			IdleTimeout:       cfg.IdleTimeout,
+			MaxHeaderBytes:    cfg.MaxHeaderBytes,
+			ErrorLog:          log.New(lg.ErrorLogWriter("http"), "", 0),
+		}}
+		diag.Go("http serve", func() { ss.done <- ss.srv.Serve(ln) })
+		return ss
+	}
+	ss := start(raw)
+	addr := ss.ln.Addr().String()
 	rec.Ready(addr)
 	lg.WithField("addr", addr).WithField("pid", os.Getpid()).WithField("version", o.Version).
 		Infof("webui listening on http://%s", addr)
 
-	var reason string
-	var sig syscall.Signal
-	select {
-	case s := <-sigs:
-		sig = s.(syscall.Signal)
-		reason = sigName(s)
-		rec.Signal(sig, "graceful shutdown")
-	case <-ctx.Done():
-		reason = "context done"
-	case err := <-serveErr:
-		err = fmt.Errorf("serving on %s stopped: %w", addr, err)
-		lg.Error(err)
-		rec.Exiting("serve failed", err.Error(), exitcode.Failure)
-		return err
+	// drain stops the current session, waiting for in-flight requests up
+	// to shutdown_timeout and cutting what is left.
+	drain := func(keep bool) (*os.File, error) {
+		var f *os.File
+		if keep {
+			fl, ok := ss.ln.Listener.(interface{ File() (*os.File, error) })
+			if !ok {
+				return nil, fmt.Errorf("listener %T cannot be handed over", ss.ln.Listener)
+			}
+			var err error
+			if f, err = fl.File(); err != nil {
+				return nil, fmt.Errorf("dup listener: %w", err)
+			}
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := drainSession(sctx, ss); err != nil {
+			n := inflight.Count()
+			_ = ss.srv.Close()
+			lg.WithField("cut", n).Warnf("drain timed out after %s; closed %d unfinished requests", cfg.ShutdownTimeout, n)
+		}
+		return f, nil
 	}
-	intent := ""
-	if o.Intent != nil {
-		intent = o.Intent()
+	handoff := Handoff{
+		Addr:  addr,
+		Drain: drain,
+		Resume: func(f *os.File) error {
+			l, err := net.FileListener(f)
+			f.Close()
+			if err != nil {
+				return err
+			}
+			ss = start(l)
+			lg.Warn("restart failed: serving again on the same socket")
+			return nil
+		},
 	}
-	lg.WithField("reason", reason).WithField("intent", intent).WithField("inflight", inflight.Count()).Info("shutting down: no new connections; draining requests")
 
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	for {
+		var reason string
+		var sig syscall.Signal
+		select {
+		case s := <-sigs:
+			sig = s.(syscall.Signal)
+			reason = sigName(s)
+			if sig == syscall.SIGUSR2 {
+				if !requestRestart("SIGUSR2") {
+					lg.Warn("SIGUSR2: restart not available or already pending")
+				}
+				continue
+			}
+			rec.Signal(sig, "graceful shutdown")
+		case <-ctx.Done():
+			reason = "context done"
+		case err := <-ss.done:
+			err = fmt.Errorf("serving on %s stopped: %w", addr, err)
+			lg.Error(err)
+			rec.Exiting(ReasonServeFailed, err.Error(), exitcode.Failure)
+			return err
+		case why := <-restarts:
+			lg.WithField("reason", why).WithField("strategy", o.Restart.Strategy).Info("restarting")
+			res, err := o.Restarter.Restart(ctx, why, handoff)
+			if err != nil {
+				lg.WithField("reason", why).Errorf("restart failed, still serving: %v", err)
+				continue
+			}
+			if res.Exit {
+				lg.WithField("detail", res.Detail).Info("webui stopped for restart")
+				rec.Exiting(ReasonRestart, res.Detail, res.Code)
+				if res.Code != 0 {
+					return exitcode.Newf(res.Code, "restart: %s", res.Detail)
+				}
+				return nil
+			}
+			continue
+		}
+		intent := ""
+		if o.Intent != nil {
+			intent = o.Intent()
+		}
+		lg.WithField("reason", reason).WithField("intent", intent).WithField("inflight", inflight.Count()).Info("shutting down: no new connections; draining requests")
+		return shutdown(ss, sigs, rec, lg, cfg.ShutdownTimeout, inflight, sig, reason, intent)
+	}
+}
+
+// Exit reasons shared with diagnostics.
+const (
+	ReasonCannotListen = "cannot listen"
+	ReasonServeFailed  = "serve failed"
+	ReasonRestart      = "restart"
+)
+
+func shutdown(ss *session, sigs chan os.Signal, rec Recorder, lg *logging.Logger, timeout time.Duration, inflight *Inflight,
+	sig syscall.Signal, reason, intent string) error {
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	drained := make(chan error, 1)
-	diag.Go("http shutdown", func() { drained <- srv.Shutdown(sctx) })
+	diag.Go("http shutdown", func() { drained <- drainSession(sctx, ss) })
 	for {
 		select {
 		case err := <-drained:
 			if err != nil {
 				n := inflight.Count()
-				_ = srv.Close()
-				lg.WithField("cut", n).Warnf("drain timed out after %s; closed %d unfinished requests", cfg.ShutdownTimeout, n)
+				_ = ss.srv.Close()
+				lg.WithField("cut", n).Warnf("drain timed out after %s; closed %d unfinished requests", timeout, n)
 			}
 			lg.WithField("reason", reason).Info("webui stopped")
 			if sig != 0 {
@@ -171,7 +295,7 @@ func Run(ctx context.Context, o Options) error {
 			return nil
 		case s := <-sigs:
 			if s == os.Interrupt {
-				_ = srv.Close()
+				_ = ss.srv.Close()
 				lg.Warn("second SIGINT: exiting without waiting for requests")
 				rec.ExitingSignal(syscall.SIGINT, "forced by a second SIGINT", exitcode.Forced)
 				return exitcode.Newf(exitcode.Forced, "forced exit: second SIGINT during shutdown")
@@ -180,12 +304,41 @@ func Run(ctx context.Context, o Options) error {
 	}
 }
 
+// drainSession stops accepting, then lets every open connection finish its
+// request and close, up to ctx. It does not use http.Server.Shutdown:
+// Shutdown drops, unanswered, a request it reads from a connection accepted
+// just before it began, which a restart under load would turn into failed
+// requests. With keep-alives off, each connection closes after its current
+// response; connections still in the kernel backlog wait there for the
+// next image (restart) or are refused once the socket closes (stop).
+func drainSession(ctx context.Context, ss *session) error {
+	_ = ss.ln.Close()
+	select {
+	case <-ss.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	ss.srv.SetKeepAlivesEnabled(false) // also closes the idle ones now
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for ss.ln.Open() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
 func sigName(s os.Signal) string {
 	switch s {
 	case syscall.SIGTERM:
 		return "SIGTERM"
 	case syscall.SIGINT:
 		return "SIGINT"
+	case syscall.SIGUSR2:
+		return "SIGUSR2"
 	}
 	return s.String()
 }

@@ -35,6 +35,9 @@ type Deps struct {
 	Restart  RestartInfo
 	// Diagnose lists the lifetimes (id "") or details one (GET /api/diag).
 	Diagnose func(id string) (any, error)
+	// RequestRestart asks the serve loop to restart; false when restarts
+	// are unavailable or one is already pending.
+	RequestRestart func(reason string) bool
 	// Extra adds routes (test hooks, later features) to the router.
 	Extra func(r *mux.Router)
 }

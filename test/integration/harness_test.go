@@ -139,6 +139,7 @@ func start(t *testing.T, o opts) *proc {
 		"--log-dir", filepath.Join(dir, "log"),
 		"--run-dir", filepath.Join(dir, "run"),
 		"--config", filepath.Join(dir, "webui.conf"),
+		"--log-stderr", "on",
 	}, o.args...)
 	if o.config == "" {
 		if _, err := os.Stat(filepath.Join(dir, "webui.conf")); err != nil {
@@ -156,6 +157,9 @@ func start(t *testing.T, o opts) *proc {
 	if o.setupCmd != nil {
 		o.setupCmd(cmd)
 	}
+	// Processes a restart starts inherit the stdio pipes: don't let them
+	// keep Wait from returning once webui itself has exited.
+	cmd.WaitDelay = time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,260 @@
+// Package restart carries out a restart by the path that survives the
+// platform webui runs on:
+//
+//   - exec: syscall.Exec in place, keeping the pid and handing the listening
+//     socket to the new image, so supervisors notice nothing and no client
+//     is refused (Linux, Docker).
+//   - delayed: a detached helper waits for the old process to exit, waits
+//     out Android's restart kill window, starts the server and checks that
+//     it survives, retrying with a growing delay (Android, Termux, PRoot).
+//   - supervisor: exit with the "restart requested" code and let systemd
+//     or runit start the next process.
+//
+// Every step is recorded in the lifetime records for `webui diagnose`.
+package restart
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/proc"
+	"github.com/termux-webui/webui/internal/server"
+)
+
+// Environment passed to the next image or process.
+const (
+	// EnvListenFD names the inherited listening socket's fd; EnvListenPID
+	// is the pid it was meant for, so a stray variable is never trusted.
+	EnvListenFD  = "WEBUI_LISTEN_FD"
+	EnvListenPID = "WEBUI_LISTEN_PID"
+	// EnvRestartOf carries the previous lifetime's id into the next
+	// first-line marker.
+	EnvRestartOf = "WEBUI_RESTART_OF"
+	// EnvStrace, set to 1, runs the restarted server under strace.
+	EnvStrace = "WEBUI_STRACE_RESTART"
+)
+
+// NotBeforeFile is where, under runit on Android, the old process leaves
+// the earliest time the service's run script may start the next one.
+func NotBeforeFile(runDir string) string { return runDir + "/webui.notbefore" }
+
+// Engine restarts this process with the chosen strategy.
+type Engine struct {
+	Strategy string
+	Android  bool
+	Config   *config.Config
+	Recorder *diag.Recorder
+	PIDFile  *proc.PIDFile
+	Log      interface {
+		Infof(string, ...any)
+		Warnf(string, ...any)
+	}
+	// Exe is the binary to run: normally os.Executable(), which names the
+	// new file after an update renamed it into place.
+	Exe  string
+	Args []string
+	Env  []string
+	// exec is syscall.Exec; tests replace it.
+	exec func(string, []string, []string) error
+}
+
+// Restart implements server.Restarter.
+func (e *Engine) Restart(ctx context.Context, reason string, h server.Handoff) (server.RestartResult, error) {
+	exe, err := e.exe()
+	if err != nil {
+		return server.RestartResult{}, err
+	}
+	switch e.Strategy {
+	case "exec":
+		return e.execInPlace(exe, reason, h)
+	case "delayed":
+		return e.delayed(exe, reason, h)
+	case "supervisor":
+		return e.supervisor(reason, h)
+	}
+	return server.RestartResult{}, fmt.Errorf("unknown restart strategy %q", e.Strategy)
+}
+
+func (e *Engine) exe() (string, error) {
+	exe := e.Exe
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return "", fmt.Errorf("find own binary: %w", err)
+		}
+	}
+	// Refuse before anything stops: a restart into a missing or broken
+	// binary must leave the old process serving.
+	st, err := os.Stat(exe)
+	if err != nil {
+		return "", fmt.Errorf("restart binary: %w", err)
+	}
+	if st.Mode()&0o111 == 0 || !st.Mode().IsRegular() {
+		return "", fmt.Errorf("restart binary %s is not an executable file", exe)
+	}
+	return exe, nil
+}
+
+// nextEnv is our environment minus the variables that describe this
+// image's handoff, plus extra.
+func (e *Engine) nextEnv(extra ...string) []string {
+	env := e.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	out := make([]string, 0, len(env)+len(extra))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case EnvListenFD, EnvListenPID, EnvRestartOf, proc.EnvPIDFileFD, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, extra...)
+}
+
+func (e *Engine) args() []string {
+	if e.Args != nil {
+		return e.Args
+	}
+	return os.Args
+}
+
+// execInPlace drains, keeps the socket, and execs the binary with the same
+// pid. If the exec fails, it serves again on the same socket.
+func (e *Engine) execInPlace(exe, reason string, h server.Handoff) (server.RestartResult, error) {
+	f, err := h.Drain(true)
+	if err != nil {
+		return server.RestartResult{}, err
+	}
+	fd := int(f.Fd())
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_SETFD, 0); errno != 0 {
+		_ = h.Resume(f)
+		return server.RestartResult{}, fmt.Errorf("clear close-on-exec on the listener: %w", errno)
+	}
+	extra := []string{
+		EnvListenFD + "=" + strconv.Itoa(fd),
+		EnvListenPID + "=" + strconv.Itoa(os.Getpid()),
+		EnvRestartOf + "=" + e.Recorder.ID(),
+	}
+	e.Recorder.PreRestart("exec", map[string]any{"reason": reason, "exe": exe, "listen_fd": fd})
+	e.Recorder.Exiting(server.ReasonRestart, "exec in place ("+reason+")", exitcode.OK)
+	if e.PIDFile != nil {
+		if kv, err := e.PIDFile.KeepAcrossExec(); err == nil {
+			extra = append(extra, kv)
+		}
+	}
+	e.Log.Infof("restart: exec %s in place (pid %d kept, listener fd %d handed over)", exe, os.Getpid(), fd)
+	run := e.exec
+	if run == nil {
+		run = syscall.Exec
+	}
+	err = run(exe, e.args(), e.nextEnv(extra...))
+	// Still here: the exec failed. Undo and keep serving.
+	if e.PIDFile != nil {
+		_ = e.PIDFile.CloseOnExec()
+	}
+	e.Recorder.Resumed("exec " + exe + " failed: " + err.Error())
+	if rerr := h.Resume(f); rerr != nil {
+		return server.RestartResult{Exit: true, Code: exitcode.Failure, Detail: "exec failed and could not resume: " + rerr.Error()}, nil
+	}
+	return server.RestartResult{}, fmt.Errorf("exec %s: %w", exe, err)
+}
+
+// delayed spawns the detached helper, then drains and exits; the helper
+// starts the next process once the kill window has passed.
+func (e *Engine) delayed(exe, reason string, h server.Handoff) (server.RestartResult, error) {
+	cfg := e.Config
+	argv := []string{exe, "restart-helper",
+		"--record", e.Recorder.Path(),
+		"--old-pid", strconv.Itoa(os.Getpid()),
+		"--delay", cfg.RestartDelay.String(),
+		"--survive", cfg.RestartSurvive.String(),
+		"--attempts", strconv.Itoa(cfg.RestartAttempts),
+		"--health", "http://" + healthHost(h.Addr) + "/health",
+		"--"}
+	argv = append(argv, e.args()...)
+	argv[len(argv)-len(e.args())] = exe // the server runs from the install path
+	pid, err := proc.Spawn(exe, argv, proc.Attr{
+		Env:    e.nextEnv(EnvRestartOf + "=" + e.Recorder.ID()),
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		Setsid: true,
+	})
+	if err != nil {
+		return server.RestartResult{}, fmt.Errorf("start restart helper: %w", err)
+	}
+	e.Recorder.PreRestart("delayed", map[string]any{"reason": reason, "helper_pid": pid, "delay_s": cfg.RestartDelay.Seconds()})
+	e.Log.Infof("restart: helper pid %d will start the server %s after this process exits", pid, cfg.RestartDelay)
+	if _, err := h.Drain(false); err != nil {
+		e.Log.Warnf("restart: drain: %v", err)
+	}
+	return server.RestartResult{Exit: true, Code: exitcode.OK, Detail: fmt.Sprintf("delayed: helper pid %d starts the next process after %s", pid, cfg.RestartDelay)}, nil
+}
+
+// supervisor drains and exits with the "restart requested" code. Under
+// runit on Android, the run script must also wait out the kill window, so
+// the earliest start time is left for it.
+func (e *Engine) supervisor(reason string, h server.Handoff) (server.RestartResult, error) {
+	detail := "supervisor: exit " + strconv.Itoa(exitcode.Restart) + " for the supervisor to start the next process"
+	if e.Android {
+		nb := time.Now().Add(e.Config.RestartDelay).Unix()
+		if err := os.WriteFile(NotBeforeFile(e.Config.RunDir), []byte(strconv.FormatInt(nb, 10)+"\n"), 0o600); err != nil {
+			e.Log.Warnf("restart: write %s: %v", NotBeforeFile(e.Config.RunDir), err)
+		}
+		detail += fmt.Sprintf(", not before %s", time.Unix(nb, 0).Format(time.RFC3339))
+	}
+	e.Recorder.PreRestart("supervisor", map[string]any{"reason": reason})
+	if _, err := h.Drain(false); err != nil {
+		e.Log.Warnf("restart: drain: %v", err)
+	}
+	return server.RestartResult{Exit: true, Code: exitcode.Restart, Detail: detail}, nil
+}
+
+// healthHost turns a listening address into one a client can dial:
+// 0.0.0.0 and [::] become loopback.
+func healthHost(addr string) string {
+	switch {
+	case strings.HasPrefix(addr, "0.0.0.0:"):
+		return "127.0.0.1" + addr[len("0.0.0.0"):]
+	case strings.HasPrefix(addr, "[::]:"):
+		return "[::1]" + addr[len("[::]"):]
+	}
+	return addr
+}
+
+// Inherited returns the listening socket handed over by the previous image
+// (our own WEBUI_LISTEN_FD, or systemd's LISTEN_FDS socket activation),
+// and clears the variables so no child inherits them.
+func Inherited(getenv func(string) string) (*os.File, error) {
+	defer func() {
+		for _, k := range []string{EnvListenFD, EnvListenPID, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", proc.EnvPIDFileFD} {
+			os.Unsetenv(k)
+		}
+	}()
+	pid := strconv.Itoa(os.Getpid())
+	fd := -1
+	switch {
+	case getenv(EnvListenFD) != "" && getenv(EnvListenPID) == pid:
+		n, err := strconv.Atoi(getenv(EnvListenFD))
+		if err != nil || n < 3 {
+			return nil, fmt.Errorf("bad %s=%q", EnvListenFD, getenv(EnvListenFD))
+		}
+		fd = n
+	case getenv("LISTEN_FDS") == "1" && getenv("LISTEN_PID") == pid:
+		fd = 3
+	default:
+		return nil, nil
+	}
+	syscall.CloseOnExec(fd)
+	return os.NewFile(uintptr(fd), "inherited-listener"), nil
+}

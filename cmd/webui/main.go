@@ -21,11 +21,16 @@ import (
 func commands() []app.Command {
 	return []app.Command{
 		{Name: "serve", Summary: "run the server in the foreground (the default)", Run: app.Serve},
+		{Name: "boot", Summary: "start webui at boot with Termux:Boot (enable, disable, status)", Run: app.Boot},
 		{Name: "config", Summary: "print the effective settings and where each came from", Run: app.Config},
+		{Name: "ctl", Summary: "start, stop, restart, status and logs of the background server", Run: app.Ctl},
 		{Name: "diagnose", Summary: "explain how the last server lifetimes ended", Run: app.Diagnose},
 		{Name: "passwd", Summary: "set the login password (needed for a non-loopback bind)", Run: app.Passwd},
 		{Name: "platform", Summary: "show what webui detects it runs on, and the restart strategy it picks", Run: app.Platform},
+		{Name: "restart", Summary: "restart the running server through the restart engine", Run: app.Restart},
+		{Name: "restart-helper", Summary: "(internal) carry a delayed restart across the old process's exit", Run: app.RestartHelper},
 		{Name: "version", Summary: "print the version", Run: app.Version},
+		{Name: "watchdog", Summary: "keep the server up: restart it when /health goes dark", Run: app.Watchdog},
 	}
 }
 
@@ -58,7 +63,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if err == nil || app.IsHelp(err) {
 			return exitcode.OK
 		}
-		fmt.Fprintf(stderr, "webui %s: %v\n", name, err)
+		if !app.IsSilent(err) {
+			fmt.Fprintf(stderr, "webui %s: %v\n", name, err)
+		}
 		return exitcode.Of(err)
 	}
 	fmt.Fprintf(stderr, "webui: unknown command %q (run `webui help` for the list)\n", name)

@@ -1,0 +1,519 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/ctl"
+	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/proc"
+)
+
+// errSilent marks an exit code whose explanation is already on the screen
+// (or --quiet asked for none): main must not print the error again.
+var errSilent = errors.New("(reported)")
+
+// IsSilent reports whether err only carries an exit code that needs no
+// message: `ctl status` and `boot status` report through their output.
+func IsSilent(err error) bool { return errors.Is(err, errSilent) }
+
+func silent(code int) error { return exitcode.New(code, errSilent) }
+
+const ctlUsageText = `Usage: webui ctl COMMAND [flags]
+
+Run the server in the background and look after it:
+
+  start     start it detached (logs to <log_dir>/console.log) and wait for /health;
+            exit 0 also when it already runs
+  stop      stop it on purpose: SIGTERM, SIGKILL after --timeout; the watchdog
+            leaves it down until the next start (--watchdog stops the watchdog too)
+  restart   restart it through its restart engine (SIGUSR2), or start it
+  status    running, stopped or dead, with pid, uptime, version, address,
+            restart strategy, the last death's verdict and the watchdog
+  logs      the last lines of the log (-n N), readable or --json; -f follows
+
+Every command takes the settings flags (--config, --addr, --run-dir, ...), and
+start and restart pass them on to the server. ` + "`webui ctl COMMAND --help`" + ` lists them.
+
+Exit codes of status: 0 running, 1 dead (not running, not stopped on purpose),
+2 usage error, 3 stopped (on purpose, or never started), 4 running but /health
+does not answer.
+`
+
+// Ctl is `webui ctl`: start, stop, restart, status and logs of the server
+// running in the background.
+func Ctl(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, ctlUsageText)
+		return exitcode.Newf(exitcode.Usage, "which command? start, stop, restart, status or logs")
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(env.Stdout, ctlUsageText)
+		return errHelp
+	case "start":
+		return ctlStart(ctx, env, args[1:])
+	case "stop":
+		return ctlStop(ctx, env, args[1:])
+	case "restart":
+		return ctlRestart(ctx, env, args[1:])
+	case "status":
+		return ctlStatus(ctx, env, args[1:])
+	case "logs":
+		return ctlLogs(ctx, env, args[1:])
+	}
+	return exitcode.Newf(exitcode.Usage, "unknown command %q: start, stop, restart, status or logs (see `webui ctl --help`)", args[0])
+}
+
+// ctlSettings registers the settings flags on fs, as every command that
+// takes settings does, and records the ones given so they can be passed on
+// to `webui serve`.
+func ctlSettings(env Env, fs *flag.FlagSet) (resolve func() (*config.Config, error), given *[]string) {
+	own := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { own[f.Name] = true })
+	resolve = env.loader().FlagSet(fs)
+	given = new([]string)
+	fs.VisitAll(func(f *flag.Flag) {
+		if !own[f.Name] {
+			f.Value = &ctlRecorded{Value: f.Value, name: f.Name, given: given}
+		}
+	})
+	return resolve, given
+}
+
+// ctlRecorded is a flag value that remembers what it was set to.
+type ctlRecorded struct {
+	flag.Value
+	name  string
+	given *[]string
+}
+
+func (r *ctlRecorded) Set(v string) error {
+	if err := r.Value.Set(v); err != nil {
+		return err
+	}
+	*r.given = append(*r.given, "--"+r.name+"="+v)
+	return nil
+}
+
+func (r *ctlRecorded) String() string {
+	if r == nil || r.Value == nil {
+		return "" // flag.PrintDefaults asks a zero value
+	}
+	return r.Value.String()
+}
+
+// ctlInstance describes the server the settings name.
+func ctlInstance(cfg *config.Config, serveArgs []string) (*ctl.Instance, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find own binary: %w", err)
+	}
+	return &ctl.Instance{
+		Addr: cfg.Addr, RunDir: cfg.RunDir, LogDir: cfg.LogDir, StateDir: cfg.StateDir,
+		PIDFile: PIDFile(cfg.RunDir), Exe: exe, ServeArgs: serveArgs,
+		Android: detectPlatform().Android.Value, RestartDelay: cfg.RestartDelay,
+	}, nil
+}
+
+// ctlSetup parses args for a ctl command and resolves its instance.
+func ctlSetup(env Env, fs *flag.FlagSet, args []string) (*ctl.Instance, *config.Config, error) {
+	resolve, given := ctlSettings(env, fs)
+	if err := parse(fs, args); err != nil {
+		return nil, nil, err
+	}
+	cfg, err := resolve()
+	if err != nil {
+		return nil, nil, configError(err)
+	}
+	inst, err := ctlInstance(cfg, *given)
+	return inst, cfg, err
+}
+
+func ctlStart(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "ctl start", "ctl start [--wait D] [flags]")
+	wait := fs.Duration("wait", 15*time.Second, "how long the server has to answer /health")
+	inst, cfg, err := ctlSetup(env, fs, args)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Check(); err != nil {
+		return configError(err)
+	}
+	res, err := inst.Start(ctx, ctl.StartOptions{Wait: *wait, Notify: ctlNotify(env, "start")})
+	if err != nil {
+		return ctlFailed(env, err)
+	}
+	if res.Already {
+		fmt.Fprintf(env.Stdout, "webui is already running: pid %d, http://%s (version %s)\n", res.PID, res.Addr, res.Health.Version)
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "webui started: pid %d, http://%s (version %s)\n", res.PID, res.Addr, res.Health.Version)
+	return nil
+}
+
+func ctlNotify(env Env, cmd string) func(string) {
+	return func(msg string) { fmt.Fprintf(env.Stderr, "webui ctl %s: %s\n", cmd, msg) }
+}
+
+// ctlFailed prints the evidence of a failed start: the server's last
+// console lines and the diagnose line of its lifetime.
+func ctlFailed(env Env, err error) error {
+	var se *ctl.StartError
+	if !errors.As(err, &se) {
+		return err
+	}
+	if len(se.Console) > 0 {
+		fmt.Fprintln(env.Stderr, "the server's last console lines:")
+		for _, l := range se.Console {
+			fmt.Fprintln(env.Stderr, "  "+l)
+		}
+	}
+	if se.Lifetime != nil {
+		fmt.Fprintln(env.Stderr, "diagnose: "+Line(*se.Lifetime))
+	}
+	return exitcode.New(se.Code, errors.New(se.Msg))
+}
+
+func ctlStop(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "ctl stop", "ctl stop [--timeout D] [--watchdog] [flags]")
+	timeout := fs.Duration("timeout", 10*time.Second, "send SIGKILL if it has not exited this long after SIGTERM")
+	withWatchdog := fs.Bool("watchdog", false, "stop the watchdog too (webui-watchdog-loop then ends as well)")
+	inst, _, err := ctlSetup(env, fs, args)
+	if err != nil {
+		return err
+	}
+	if *withWatchdog {
+		if pid, held, err := proc.Read(inst.WatchdogPIDFile()); err == nil && held && pid > 0 {
+			if _, err := proc.Terminate(ctx, pid, 5*time.Second); err != nil {
+				return fmt.Errorf("stop the watchdog: %w", err)
+			}
+			fmt.Fprintf(env.Stdout, "watchdog stopped (pid %d)\n", pid)
+		}
+	}
+	res, err := inst.Stop(ctx, *timeout, "ctl stop")
+	if err != nil {
+		return err
+	}
+	switch {
+	case !res.WasRunning:
+		fmt.Fprintln(env.Stdout, "webui is not running (marked as stopped: the watchdog leaves it down)")
+	case res.Killed:
+		fmt.Fprintf(env.Stdout, "webui (pid %d) did not exit within %s of SIGTERM: killed with SIGKILL\n", res.PID, *timeout)
+	default:
+		fmt.Fprintf(env.Stdout, "webui stopped (pid %d)\n", res.PID)
+	}
+	switch res.Supervisor {
+	case "runit":
+		fmt.Fprintln(env.Stderr, "note: runit supervises webui and will start it again; use `sv down webui` (or `sv-disable webui`)")
+	case "systemd":
+		fmt.Fprintln(env.Stderr, "note: systemd supervises webui; use `systemctl stop webui`")
+	}
+	return nil
+}
+
+func ctlRestart(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "ctl restart", "ctl restart [--wait D] [flags]")
+	wait := fs.Duration("wait", 15*time.Second, "how long the restarted server has to answer /health (a delayed restart adds restart_delay)")
+	inst, _, err := ctlSetup(env, fs, args)
+	if err != nil {
+		return err
+	}
+	res, err := inst.Restart(ctx, ctl.StartOptions{Wait: *wait, Notify: ctlNotify(env, "restart")})
+	if err != nil {
+		return ctlFailed(env, err)
+	}
+	switch {
+	case res.Started && res.Already:
+		fmt.Fprintf(env.Stdout, "webui is already running: pid %d, http://%s (version %s)\n", res.PID, res.Addr, res.Health.Version)
+	case res.Started:
+		fmt.Fprintf(env.Stdout, "webui was not running; started: pid %d, http://%s (version %s)\n", res.PID, res.Addr, res.Health.Version)
+	case res.PID == res.OldPID:
+		fmt.Fprintf(env.Stdout, "webui restarted in place: pid %d, http://%s (version %s, strategy %s)\n",
+			res.PID, res.Addr, res.Health.Version, res.Health.Restart.Strategy)
+	default:
+		fmt.Fprintf(env.Stdout, "webui restarted: pid %d (was %d), http://%s (version %s, strategy %s)\n",
+			res.PID, res.OldPID, res.Addr, res.Health.Version, res.Health.Restart.Strategy)
+	}
+	return nil
+}
+
+func ctlStatus(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "ctl status", "ctl status [--json] [--quiet] [flags]")
+	asJSON := fs.Bool("json", false, "print one JSON document")
+	quiet := fs.Bool("quiet", false, "print nothing; the exit code says it all")
+	timeout := fs.Duration("timeout", 2*time.Second, "how long /health may take to answer")
+	inst, _, err := ctlSetup(env, fs, args)
+	if err != nil {
+		return err
+	}
+	s := inst.Status(ctx, *timeout)
+	switch {
+	case *quiet:
+	case *asJSON:
+		if err := encodeJSON(env.Stdout, s); err != nil {
+			return err
+		}
+	default:
+		ctlPrintStatus(env.Stdout, s)
+	}
+	if code := s.ExitCode(); code != 0 {
+		return silent(code)
+	}
+	return nil
+}
+
+func ctlPrintStatus(w io.Writer, s *ctl.Status) {
+	if s.State == ctl.StateRunning {
+		up := time.Duration(s.UptimeS * float64(time.Second))
+		fmt.Fprintf(w, "webui: running (pid %d, up %s, version %s)\n", s.PID, fmtDur(up.Seconds()), s.Version)
+	} else if s.PID > 0 {
+		fmt.Fprintf(w, "webui: %s (pid %d: %s)\n", s.State, s.PID, s.Summary)
+	} else {
+		fmt.Fprintf(w, "webui: %s (%s)\n", s.State, s.Summary)
+	}
+	row := func(k, v string) { fmt.Fprintf(w, "  %-10s %s\n", k+":", v) }
+	row("address", "http://"+s.Addr+" (health: "+orDash(s.Health)+")")
+	if s.Restart != nil {
+		row("restart", s.Restart.Strategy+" ("+s.Restart.Why+")")
+	}
+	if s.StoppedAt != nil {
+		row("stopped", s.StoppedBy)
+	}
+	if s.LastDeath != nil {
+		row("last exit", Line(*s.LastDeath))
+	}
+	wd := s.Watchdog
+	switch {
+	case wd.Running:
+		row("watchdog", fmt.Sprintf("running (pid %d)", wd.PID))
+	default:
+		row("watchdog", "not running (webui-watchdog-loop starts it; `webui boot enable` at boot)")
+	}
+	if wd.LastAction != "" && wd.At != nil {
+		row("  last", wd.At.Local().Format("2006-01-02 15:04:05")+" "+wd.LastAction)
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func ctlLogs(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "ctl logs", "ctl logs [-n N] [--json] [-f] [flags]")
+	n := fs.Int("n", 50, "how many of the last lines to print")
+	asJSON := fs.Bool("json", false, "print the JSON lines as they are")
+	var follow bool
+	fs.BoolVar(&follow, "f", false, "follow: keep printing new lines, across log rotation, until Ctrl-C")
+	fs.BoolVar(&follow, "follow", false, "same as -f")
+	inst, _, err := ctlSetup(env, fs, args)
+	if err != nil {
+		return err
+	}
+	if *n < 0 {
+		return exitcode.Newf(exitcode.Usage, "-n must be 0 or more")
+	}
+	if follow {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var werr error
+	emit := func(line string) {
+		if werr != nil {
+			return
+		}
+		if !*asJSON {
+			line = ctl.Render(line)
+		}
+		if _, werr = io.WriteString(env.Stdout, line+"\n"); werr != nil {
+			cancel() // the reader went away (a closed pipe)
+		}
+	}
+	err = ctl.Logs(ctx, inst.LogFile(), ctl.LogOptions{Lines: *n, Follow: follow}, emit)
+	if err != nil {
+		return err
+	}
+	if werr != nil && !errors.Is(werr, syscall.EPIPE) {
+		return werr
+	}
+	return nil
+}
+
+// Watchdog is `webui watchdog`: keep the server up (see ctl.Watchdog).
+// webui-watchdog-loop runs it detached and restarts it if it dies.
+func Watchdog(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "watchdog", "watchdog [--interval D] [--timeout D] [--failures N] [flags]")
+	interval := fs.Duration("interval", 5*time.Second, "how often to ask /health")
+	timeout := fs.Duration("timeout", 3*time.Second, "how long one /health request may take")
+	failures := fs.Int("failures", 2, "act after this many failed /health requests in a row")
+	wait := fs.Duration("wait", 15*time.Second, "how long a started server has to answer /health (a younger pid file counts as starting)")
+	killAfter := fs.Duration("kill-after", 10*time.Second, "a hung server gets SIGKILL this long after SIGTERM")
+	stable := fs.Duration("stable-after", time.Minute, "healthy this long resets the crash-loop backoff")
+	base := fs.Duration("backoff-base", ctl.DefaultBackoff.Base, "the first delay of a crash loop's backoff; it doubles from there")
+	maxDelay := fs.Duration("backoff-max", ctl.DefaultBackoff.Max, "the longest delay between starts, and the delay after a config error (exit 2) or a taken port (exit 3)")
+	check := fs.Bool("check", false, "check the flags and settings, and whether a watchdog already runs (exit 4), then exit")
+	resolve, given := ctlSettings(env, fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	for name, d := range map[string]time.Duration{"interval": *interval, "timeout": *timeout, "wait": *wait,
+		"kill-after": *killAfter, "stable-after": *stable, "backoff-base": *base, "backoff-max": *maxDelay} {
+		if d <= 0 {
+			return exitcode.Newf(exitcode.Usage, "--%s must be a positive duration", name)
+		}
+	}
+	if *failures < 1 {
+		return exitcode.Newf(exitcode.Usage, "--failures must be 1 or more")
+	}
+	if *maxDelay < *base {
+		return exitcode.Newf(exitcode.Usage, "--backoff-max must not be less than --backoff-base")
+	}
+	cfg, err := resolve()
+	if err != nil {
+		return configError(err)
+	}
+	inst, err := ctlInstance(cfg, *given)
+	if err != nil {
+		return err
+	}
+	if *check {
+		if pid, held, err := proc.Read(inst.WatchdogPIDFile()); err == nil && held {
+			return exitcode.Newf(exitcode.Running, "a watchdog already runs (pid %d)", pid)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(inst.LogDir, 0o700); err != nil {
+		return exitcode.Newf(exitcode.Usage, "cannot create the log dir %s: %v (set another with --log-dir)", inst.LogDir, err)
+	}
+	logFile := &lumberjack.Logger{Filename: inst.WatchdogLog(), MaxSize: 1, MaxBackups: 1}
+	defer logFile.Close()
+	logf := func(format string, a ...any) {
+		line := time.Now().Format("2006-01-02T15:04:05.000Z07:00") + " " + fmt.Sprintf(format, a...) + "\n"
+		_, _ = io.WriteString(logFile, line)
+		_, _ = io.WriteString(env.Stderr, line)
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// The watchdog outlives terminals; SIGHUP is noted, not obeyed. (Caught
+	// rather than ignored, so the servers it starts do not inherit SIG_IGN.)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	diag.Go("watchdog sighup", func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				logf("SIGHUP: ignored (the watchdog stops on SIGTERM)")
+			}
+		}
+	})
+
+	restarts, _ := strconv.Atoi(env.Getenv("WEBUI_WATCHDOG_RESTARTS"))
+	w := ctl.NewWatchdog(inst, ctl.WatchdogOptions{
+		Interval: *interval, Timeout: *timeout, Failures: *failures, StartWait: *wait, KillAfter: *killAfter,
+		StableAfter: *stable, Backoff: ctl.Backoff{Base: *base, Max: *maxDelay}, ConfigFile: cfg.ConfigFile,
+		Reload: func() (*ctl.Instance, error) {
+			cfg, err := resolve()
+			if err != nil {
+				return nil, err
+			}
+			return ctlInstance(cfg, *given)
+		},
+		Logf: logf, Describe: Line,
+		Restarts: restarts, PrevExit: env.Getenv("WEBUI_WATCHDOG_PREV_EXIT"),
+	})
+	return w.Run(ctx)
+}
+
+// Boot is `webui boot enable|disable|status`: the Termux:Boot script in
+// ~/.termux/boot.
+func Boot(_ context.Context, env Env, args []string) error {
+	usage := "Usage: webui boot enable|disable|status\n\n" +
+		"enable   write ~/.termux/boot/webui: at boot Termux:Boot takes a wake lock, starts\n" +
+		"         webui (start-webui) and its watchdog (webui-watchdog-loop)\n" +
+		"disable  remove it\n" +
+		"status   enabled (exit 0) or disabled (exit 3), and whether the script is current\n"
+	if len(args) != 1 {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			fmt.Fprint(env.Stdout, usage)
+			return errHelp
+		}
+		fmt.Fprint(env.Stderr, usage)
+		return exitcode.Newf(exitcode.Usage, "which? enable, disable or status")
+	}
+	home := env.Getenv("HOME")
+	if home == "" {
+		return exitcode.Newf(exitcode.Usage, "HOME is not set: cannot find ~/.termux/boot")
+	}
+	switch args[0] {
+	case "enable":
+		before, err := ctl.BootStatus(home)
+		if err != nil {
+			return err
+		}
+		changed, err := ctl.BootEnable(home)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !changed:
+			fmt.Fprintf(env.Stdout, "already enabled: %s\n", before.Path)
+		case before.Enabled:
+			fmt.Fprintf(env.Stdout, "enabled: %s (replaced a script that differed from this version's)\n", before.Path)
+		default:
+			fmt.Fprintf(env.Stdout, "enabled: %s\n", before.Path)
+		}
+		if !detectPlatform().Termux.Value {
+			fmt.Fprintln(env.Stderr, "note: this is not Termux; Termux:Boot is an Android app, and nothing here runs ~/.termux/boot (on Linux, use the systemd unit: systemctl enable --now webui)")
+		}
+		return nil
+	case "disable":
+		removed, err := ctl.BootDisable(home)
+		if err != nil {
+			return err
+		}
+		if removed {
+			fmt.Fprintf(env.Stdout, "disabled: removed %s\n", ctl.BootPath(home))
+		} else {
+			fmt.Fprintf(env.Stdout, "already disabled: no %s\n", ctl.BootPath(home))
+		}
+		return nil
+	case "status":
+		s, err := ctl.BootStatus(home)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !s.Enabled:
+			fmt.Fprintf(env.Stdout, "disabled: no %s (`webui boot enable` to start webui at boot)\n", s.Path)
+			return silent(3)
+		case s.Current:
+			fmt.Fprintf(env.Stdout, "enabled: %s\n", s.Path)
+		default:
+			fmt.Fprintf(env.Stdout, "enabled: %s, but it differs from this version's script (`webui boot enable` replaces it)\n", s.Path)
+		}
+		return nil
+	}
+	return exitcode.Newf(exitcode.Usage, "unknown boot command %q: enable, disable or status", args[0])
+}

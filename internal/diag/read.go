@@ -122,21 +122,33 @@ func Find(stateDir, id string, o LoadOptions) (*Lifetime, error) {
 	if err != nil {
 		return nil, err
 	}
-	var match []Lifetime
+	// An exact id first, then a pid (the newest lifetime with it: a pid
+	// such as 2026 is also a prefix of every id of that year), then a
+	// prefix that must be unique.
+	var exact, byPID, prefix []Lifetime
 	for _, lt := range lts {
-		if lt.ID == id || strings.HasPrefix(lt.ID, id) || strconv.Itoa(lt.PID) == id {
-			match = append(match, lt)
+		switch {
+		case lt.ID == id:
+			exact = append(exact, lt)
+		case strconv.Itoa(lt.PID) == id:
+			byPID = append(byPID, lt)
+		case strings.HasPrefix(lt.ID, id):
+			prefix = append(prefix, lt)
 		}
 	}
+	var lt Lifetime
 	switch {
-	case len(match) == 0:
+	case len(exact) > 0:
+		lt = exact[0]
+	case len(byPID) > 0:
+		lt = byPID[0]
+	case len(prefix) == 1:
+		lt = prefix[0]
+	case len(prefix) > 1:
+		return nil, fmt.Errorf("%q matches %d lifetimes; give more of the id", id, len(prefix))
+	default:
 		return nil, fmt.Errorf("no lifetime %q in %s", id, Dir(stateDir))
-	case len(match) > 1 && match[0].ID != id:
-		if _, err := strconv.Atoi(id); err != nil {
-			return nil, fmt.Errorf("%q matches %d lifetimes; give more of the id", id, len(match))
-		}
 	}
-	lt := match[0]
 	if lt.Record != "" {
 		if b, err := readCapped(lt.Record); err == nil {
 			for _, line := range bytes.Split(b, []byte("\n")) {
@@ -267,6 +279,7 @@ type spawn struct {
 	killed  bool   // the helper saw it die during the survival check
 	outcome string
 	exec    bool
+	next    string // the lifetime it started, when it wrote its first line
 }
 
 // judge fills in each lifetime's verdict: the origin's 3-state restart
@@ -285,6 +298,12 @@ func judge(lts []*Lifetime, o LoadOptions) []*Lifetime {
 					last = &spawn{pid: lt.PID, t: t, by: lt.ID, exec: true}
 					spawns = append(spawns, last)
 				}
+			case EvResumed:
+				// The exec failed and the old image served on.
+				if last != nil && last.exec && len(spawns) > 0 && spawns[len(spawns)-1] == last {
+					spawns = spawns[:len(spawns)-1]
+					last = nil
+				}
 			case EvHelper:
 				pid := num(ev, "pid")
 				switch str(ev, "step") {
@@ -301,6 +320,14 @@ func judge(lts []*Lifetime, o LoadOptions) []*Lifetime {
 			}
 		}
 	}
+	for _, s := range spawns {
+		for _, lt := range lts { // oldest first: the first match is the next one
+			if lt.PID == s.pid && !lt.StartedAt.Before(s.t.Add(-restartWindowTolerance)) && lt.ID != s.by {
+				s.next = lt.ID
+				break
+			}
+		}
+	}
 	for _, lt := range lts {
 		lt.judge(o, spawns)
 	}
@@ -308,14 +335,7 @@ func judge(lts []*Lifetime, o LoadOptions) []*Lifetime {
 	// first instruction (in execve or the loader), as in the origin's table.
 	var synthetic []*Lifetime
 	for _, s := range spawns {
-		found := false
-		for _, lt := range lts {
-			if lt.PID == s.pid && !lt.StartedAt.Before(s.t.Add(-restartWindowTolerance)) && lt.ID != s.by {
-				found = true
-				break
-			}
-		}
-		if found || (!s.killed && o.Alive(s.pid, 0) && !s.exec) {
+		if s.next != "" || (!s.killed && o.Alive(s.pid, 0) && !s.exec) {
 			continue
 		}
 		what := "the restart helper spawned it"
@@ -340,7 +360,18 @@ func judge(lts []*Lifetime, o LoadOptions) []*Lifetime {
 const restartHint = "Android kills a process started within ~10s of the previous one's exit in the same cgroup; the delayed restart waits this out (restart_delay)"
 
 func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
-	fl, inst, ready, exit := first(lt, EvFirstLine), first(lt, EvInstalled), first(lt, EvReady), first(lt, EvExit)
+	fl, inst, ready := first(lt, EvFirstLine), first(lt, EvInstalled), first(lt, EvReady)
+	// The exit that counts is the last one not followed by "resumed" (an
+	// exec restart that failed and served on).
+	var exit map[string]any
+	for _, e := range lt.events {
+		switch str(e, "event") {
+		case EvExit:
+			exit = e
+		case EvResumed:
+			exit = nil
+		}
+	}
 	for _, ev := range lt.events {
 		switch str(ev, "event") {
 		case EvPanic:
@@ -408,6 +439,9 @@ func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 				why = in + " (" + reason + ")"
 				lt.Reason = in
 			}
+			if d := str(exit, "detail"); d != "" {
+				why += ": " + d
+			}
 			lt.Summary = fmt.Sprintf("clean exit: %s, exit %d", why, code)
 		}
 		return
@@ -422,6 +456,19 @@ func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 			lt.LivedS = t.Sub(lt.StartedAt).Seconds()
 		}
 		return
+	}
+	// An exec restart without an exit record: the old image ended when the
+	// new one (same pid) wrote its first line.
+	for _, s := range spawns {
+		if s.exec && s.by == lt.ID && s.next != "" {
+			lt.Verdict = CleanExit
+			lt.Reason = "restart"
+			lt.Summary = "clean exit: exec restart in place, continued as lifetime " + s.next
+			lt.EndedAt = &s.t
+			lt.LivedS = s.t.Sub(lt.StartedAt).Seconds()
+			ev = append(ev, "pre-restart exec "+s.t.Local().Format("15:04:05.000"), "next lifetime "+s.next)
+			return
+		}
 	}
 	if o.Alive(lt.PID, lt.startTick) && !lt.superseded(spawns) {
 		lt.Verdict = Running

@@ -28,6 +28,7 @@ const (
 	EvExit       = "exit"
 	EvPreRestart = "pre-restart"
 	EvHelper     = "helper"
+	EvResumed    = "resumed"
 )
 
 // Exit reasons that are not signals.
@@ -111,7 +112,7 @@ func Install(o Options) (*Recorder, error) {
 // starting one late when firstline could not.
 func adopt(dir string) (*os.File, error) {
 	name := filepath.Join(dir, firstline.ID+".jsonl")
-	if firstline.Record != nil && filepath.Clean(firstline.RecordDir) == filepath.Clean(dir) {
+	if firstline.Record != nil && sameDir(firstline.RecordDir, dir) {
 		return firstline.Record, nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -139,6 +140,21 @@ func adopt(dir string) (*os.File, error) {
 	})
 	_, _ = f.Write(append(line, '\n'))
 	return f, nil
+}
+
+// sameDir: firstline saw the state dir as given (perhaps relative, or
+// through a symlink); the config has it absolute. Comparing names alone
+// would "move" the record onto itself and then delete it.
+func sameDir(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }
 
 func errString(err error) string {
@@ -270,6 +286,13 @@ func (r *Recorder) PreRestart(strategy string, detail map[string]any) {
 		ev[k] = v
 	}
 	r.write(ev)
+}
+
+// Resumed records that a restart failed after its exit record was written
+// (the exec returned) and this process serves on: the exit before it does
+// not count.
+func (r *Recorder) Resumed(detail string) {
+	r.write(map[string]any{"event": EvResumed, "detail": detail})
 }
 
 // AppendHelperEvent appends a restart helper's step to the record at path

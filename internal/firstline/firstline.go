@@ -97,8 +97,22 @@ func init() {
 }
 
 // isServer: only `webui`, `webui [flags]` and `webui serve` are server
-// lifetimes; other subcommands leave no record.
+// lifetimes; other subcommands leave no record. Neither do `go test`
+// binaries of packages that import this one (pkg.test -test.v ...): they
+// would litter the real default state dir with dead lifetimes.
 func isServer(args []string) bool {
+	if len(args) == 0 || strings.HasSuffix(args[0], ".test") || (len(args) > 1 && strings.HasPrefix(args[1], "-test.")) {
+		return false
+	}
+	// `webui --help`, `webui serve -h`: usage, not a lifetime.
+	for _, a := range args[1:] {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			return false
+		}
+	}
 	return len(args) < 2 || strings.HasPrefix(args[1], "-") || args[1] == "serve"
 }
 

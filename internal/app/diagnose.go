@@ -17,13 +17,19 @@ func Diagnose(_ context.Context, env Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON document (a list of lifetimes, newest first)")
 	id := fs.String("id", "", "show one lifetime in full, stacks included (an id, a prefix of one, or a pid)")
 	n := fs.Int("n", 10, "how many lifetimes to show (0 = all)")
-	resolve := env.loader().FlagSet(fs)
+	resolve, withoutFile := env.loader().FlagSets(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := resolve()
-	if err != nil {
-		return configError(err)
+	cfg, cfgErr := resolve()
+	if cfgErr != nil {
+		// A broken config file is exactly when diagnose is needed: read
+		// the records from the flag, environment or default state dir.
+		var err error
+		if cfg, err = withoutFile(); err != nil {
+			return configError(err)
+		}
+		fmt.Fprintf(env.Stderr, "note: config file ignored (%v); reading %s\n", cfgErr, cfg.StateDir)
 	}
 	opts := diag.LoadOptions{Android: detectPlatform().Android.Value}
 	if *id != "" {

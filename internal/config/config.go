@@ -288,6 +288,46 @@ func Keys() []string {
 	return out
 }
 
+// Validate checks value for key the way the config file, the environment
+// and the flags do. The error is an *Error that says what is allowed.
+func Validate(key, value string) error {
+	_, err := Canonical(key, value)
+	return err
+}
+
+// Canonical returns value as a running Config shows it (for example "1m0s"
+// for "1m", "on" for "true"), or the error Validate reports.
+func Canonical(key, value string) (string, error) {
+	s := lookup(key)
+	if s == nil {
+		return "", &Error{Msg: fmt.Sprintf("unknown key %q", key)}
+	}
+	c := &Config{}
+	if err := s.set(c, value); err != nil {
+		return "", &Error{Msg: fmt.Sprintf("bad value %q for %s (allowed: %s)", value, key, s.allowed)}
+	}
+	return c.Value(key), nil
+}
+
+// Describe returns a key's help text, allowed values and default.
+func Describe(key string) (help, allowed, def string, ok bool) {
+	s := lookup(key)
+	if s == nil {
+		return "", "", "", false
+	}
+	return s.help, s.allowed, s.def, true
+}
+
+// Value is key's value as Sorted shows it.
+func (c *Config) Value(key string) string {
+	for _, kv := range c.Sorted() {
+		if kv[0] == key {
+			return kv[1]
+		}
+	}
+	return ""
+}
+
 // FlagName is the command line flag of a key: restart_delay -> restart-delay.
 func FlagName(key string) string { return strings.ReplaceAll(key, "_", "-") }
 
@@ -304,6 +344,14 @@ type Loader struct {
 // FlagSet registers every setting as a flag on fs and returns a function that
 // resolves the Config after fs.Parse. Subcommands that take settings share it.
 func (l Loader) FlagSet(fs *flag.FlagSet) func() (*Config, error) {
+	resolve, _ := l.FlagSets(fs)
+	return resolve
+}
+
+// FlagSets is FlagSet that also returns a resolver which skips the config
+// file: commands that must work while the file is broken (`webui diagnose`
+// after a config error) fall back on it.
+func (l Loader) FlagSets(fs *flag.FlagSet) (resolve, withoutFile func() (*Config, error)) {
 	flagVals := map[string]string{}
 	var order []string
 	for _, s := range settings {
@@ -319,8 +367,10 @@ func (l Loader) FlagSet(fs *flag.FlagSet) func() (*Config, error) {
 	var cfgFile string
 	fs.StringVar(&cfgFile, "config", "", "config file (default per platform; env WEBUI_CONFIG)")
 	return func() (*Config, error) {
-		return l.resolve(cfgFile, flagVals, order)
-	}
+			return l.resolve(cfgFile, flagVals, order, false)
+		}, func() (*Config, error) {
+			return l.resolve(cfgFile, flagVals, order, true)
+		}
 }
 
 // Load parses args as flags and resolves the Config. Usage goes to out.
@@ -347,7 +397,7 @@ func (l Loader) getenv(k string) string {
 	return l.Getenv(k)
 }
 
-func (l Loader) resolve(cfgFile string, flagVals map[string]string, order []string) (*Config, error) {
+func (l Loader) resolve(cfgFile string, flagVals map[string]string, order []string, skipFile bool) (*Config, error) {
 	p := paths.Defaults(l.getenv, l.Euid)
 	c := &Config{Platform: p, Source: map[string]string{}, TempDir: p.TempDir}
 	for _, s := range settings {
@@ -373,7 +423,9 @@ func (l Loader) resolve(cfgFile string, flagVals map[string]string, order []stri
 		cfgFile, explicit = p.ConfigFile, false
 	}
 	c.ConfigFile = cfgFile
-	if err := c.loadFile(cfgFile, explicit); err != nil {
+	if skipFile {
+		// nothing: flags, environment and defaults only
+	} else if err := c.loadFile(cfgFile, explicit); err != nil {
 		return nil, err
 	}
 	for _, s := range settings {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,5 +126,31 @@ func TestSetKeyKeepsComments(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(f); string(b) != "junk line\n" {
 		t.Fatalf("broken file was changed: %q", b)
+	}
+}
+
+func TestValidateAndCanonical(t *testing.T) {
+	for _, c := range []struct{ key, in, want string }{
+		{"restart_delay", "1m", "1m0s"}, {"restart_delay", "0", "0s"}, {"diagnostics", "true", "on"},
+		{"addr", "0.0.0.0:9000", "0.0.0.0:9000"}, {"update_channel", "beta", "beta"},
+	} {
+		got, err := Canonical(c.key, c.in)
+		if err != nil || got != c.want {
+			t.Errorf("Canonical(%s, %q) = %q, %v; want %q", c.key, c.in, got, err, c.want)
+		}
+	}
+	for _, c := range []struct{ key, in, want string }{
+		{"restart_delay", "soon", `bad value "soon" for restart_delay (allowed: a duration such as 15s or 0)`},
+		{"nope", "1", `unknown key "nope"`},
+		{"addr", "8787", "allowed: HOST:PORT"},
+	} {
+		err := Validate(c.key, c.in)
+		var ce *Error
+		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.As(err, &ce) {
+			t.Errorf("Validate(%s, %q) = %v; want %q", c.key, c.in, err, c.want)
+		}
+	}
+	if _, _, def, ok := Describe("restart_delay"); !ok || def != "15s" {
+		t.Errorf("Describe = %q %v", def, ok)
 	}
 }

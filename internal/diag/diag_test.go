@@ -267,7 +267,9 @@ func TestVerdicts(t *testing.T) {
 		{name: "restart window: the pid much later is another story", lives: []life{oldDelayed, {pid: 201, start: at(time.Hour)}},
 			want: map[string]want{
 				oldDelayed.id():          {verdict: CleanExit},
-				idOf(at(time.Hour), 201): {verdict: DiedInStartup}}},
+				idOf(at(time.Hour), 201): {verdict: DiedInStartup},
+				// The spawned process itself left no first-line within reach.
+				"~201": {verdict: KilledInRestartWindow}}},
 		{name: "exec restart without an exit record", lives: []life{execOld(), execNew}, alive: []int{500},
 			want: map[string]want{
 				execOld().id(): {verdict: CleanExit, summary: []string{"exec restart", execNew.id()}, reason: "restart"},

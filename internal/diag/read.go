@@ -282,6 +282,15 @@ type spawn struct {
 	next    string // the lifetime it started, when it wrote its first line
 }
 
+// spawnReach bounds how long after a spawn a lifetime with that pid is
+// taken to be the spawned process, not a later one reusing the pid: the
+// delayed helper's retries (15 s doubling, 5 tries) span under 8 minutes.
+const spawnReach = 15 * time.Minute
+
+func (s *spawn) covers(started time.Time) bool {
+	return !started.Before(s.t.Add(-restartWindowTolerance)) && started.Before(s.t.Add(spawnReach))
+}
+
 // judge fills in each lifetime's verdict: the origin's 3-state restart
 // table (pre-restart, first-line, installed) generalised to every way a
 // lifetime can end. It returns the lifetimes that left no record of their
@@ -322,7 +331,7 @@ func judge(lts []*Lifetime, o LoadOptions) []*Lifetime {
 	}
 	for _, s := range spawns {
 		for _, lt := range lts { // oldest first: the first match is the next one
-			if lt.PID == s.pid && !lt.StartedAt.Before(s.t.Add(-restartWindowTolerance)) && lt.ID != s.by {
+			if lt.PID == s.pid && s.covers(lt.StartedAt) && lt.ID != s.by {
 				s.next = lt.ID
 				break
 			}
@@ -426,6 +435,9 @@ func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 		case reason == ReasonConfigError:
 			lt.Verdict = DiedInStartup
 			lt.Summary = "died in startup: config error: " + str(exit, "detail")
+		case reason == ReasonAlreadyRunning:
+			lt.Verdict = DiedInStartup
+			lt.Summary = "died in startup: " + str(exit, "detail")
 		case reason == ReasonCannotListen:
 			lt.Verdict = DiedBeforeListening
 			lt.Summary = "died before listening: " + str(exit, "detail")
@@ -477,7 +489,7 @@ func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 		return
 	}
 	for _, s := range spawns {
-		if s.pid != lt.PID || s.by == lt.ID || lt.StartedAt.Before(s.t.Add(-restartWindowTolerance)) {
+		if s.pid != lt.PID || s.by == lt.ID || !s.covers(lt.StartedAt) {
 			continue
 		}
 		if s.killed || (ready == nil && lt.StartedAt.Sub(s.t) < time.Minute) {
@@ -512,6 +524,12 @@ func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 	if t, ok := tm(last); ok {
 		ev = append(ev, "last event "+str(last, "event")+" at "+t.Local().Format("15:04:05.000"))
 		lt.LivedS = t.Sub(lt.StartedAt).Seconds() // at least this long
+	}
+	// The heartbeat touches the record while the process lives: its mtime
+	// says how long it lived at least, to within HeartbeatEvery.
+	if st, err := os.Stat(lt.Record); err == nil && st.ModTime().Sub(lt.StartedAt).Seconds() > lt.LivedS {
+		lt.LivedS = st.ModTime().Sub(lt.StartedAt).Seconds()
+		ev = append(ev, "last heartbeat "+st.ModTime().Local().Format("15:04:05"))
 	}
 }
 

@@ -1,6 +1,7 @@
 package diag
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ const (
 	EvPreRestart = "pre-restart"
 	EvHelper     = "helper"
 	EvResumed    = "resumed"
+	EvUpdate     = "update"
 )
 
 // Exit reasons that are not signals.
@@ -36,6 +38,8 @@ const (
 	ReasonConfigError  = "config error"
 	ReasonCannotListen = "cannot listen"
 	ReasonServeFailed  = "serve failed"
+	// ReasonAlreadyRunning: another server holds the pid file.
+	ReasonAlreadyRunning = "already running"
 )
 
 // Options configure Install.
@@ -293,6 +297,39 @@ func (r *Recorder) PreRestart(strategy string, detail map[string]any) {
 // not count.
 func (r *Recorder) Resumed(detail string) {
 	r.write(map[string]any{"event": EvResumed, "detail": detail})
+}
+
+// Update records a step of a self-update (internal/update): started,
+// installed, restarting, failed, updated, rolled-back, ...
+func (r *Recorder) Update(fields map[string]any) {
+	ev := map[string]any{"event": EvUpdate}
+	for k, v := range fields {
+		ev[k] = v
+	}
+	r.write(ev)
+}
+
+// HeartbeatEvery is how often a running server touches its record.
+const HeartbeatEvery = time.Minute
+
+// Heartbeat touches the record (its mtime; nothing is written) every
+// HeartbeatEvery until ctx ends, so a lifetime SIGKILLed hours after its
+// last event still shows how long it lived. One utimensat a minute costs
+// nothing a phone would notice.
+func (r *Recorder) Heartbeat(ctx context.Context) {
+	if r == nil || r.f == nil {
+		return
+	}
+	t := time.NewTicker(HeartbeatEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			_ = os.Chtimes(r.Path(), now, now)
+		}
+	}
 }
 
 // AppendHelperEvent appends a restart helper's step to the record at path

@@ -327,7 +327,10 @@ func runCLI(t *testing.T, env []string, args ...string) (int, string, string) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	dir := t.TempDir()
-	cmd.Env = append(baseEnv(dir), env...)
+	// Keep the machine's default state, log and run dirs (/var/lib/webui
+	// for root) out of it; a test's own env or flags still win.
+	cmd.Env = append(baseEnv(dir), "WEBUI_STATE_DIR="+dir+"/state", "WEBUI_LOG_DIR="+dir+"/log", "WEBUI_RUN_DIR="+dir+"/run")
+	cmd.Env = append(cmd.Env, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

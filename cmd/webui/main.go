@@ -27,8 +27,10 @@ func commands() []app.Command {
 		{Name: "diagnose", Summary: "explain how the last server lifetimes ended", Run: app.Diagnose},
 		{Name: "passwd", Summary: "set the login password (needed for a non-loopback bind)", Run: app.Passwd},
 		{Name: "platform", Summary: "show what webui detects it runs on, and the restart strategy it picks", Run: app.Platform},
+		{Name: "release", Summary: "publish a release feed: keygen, manifest, sign", Run: app.Release},
 		{Name: "restart", Summary: "restart the running server through the restart engine", Run: app.Restart},
 		{Name: "restart-helper", Summary: "(internal) carry a delayed restart across the old process's exit", Run: app.RestartHelper},
+		{Name: "update", Summary: "check for, apply and follow self-updates (check, apply, status)", Run: app.Update},
 		{Name: "version", Summary: "print the version", Run: app.Version},
 		{Name: "watchdog", Summary: "keep the server up: restart it when /health goes dark", Run: app.Watchdog},
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 	"golang.org/x/sys/unix"
 
+	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/firstline"
@@ -75,7 +76,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		} else {
 			err = exitcode.Newf(exitcode.Failure, "pid file: %v", err)
 		}
-		diag.EarlyExit("already running", err.Error(), exitcode.Of(err))
+		diag.EarlyExit(diag.ReasonAlreadyRunning, err.Error(), exitcode.Of(err))
 		return err
 	}
 	defer pf.Release()
@@ -96,6 +97,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		lg.WithField("stacks", b.String()).Warn("SIGUSR1: stack dump")
 	})
 	diag.Go("signal trap", func() { trap.Run(trapCtx) })
+	diag.Go("diagnostics heartbeat", func() { rec.Heartbeat(trapCtx) })
 
 	strategy, why := report.Strategy(cfg.RestartMode)
 
@@ -120,6 +122,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	engine := &restart.Engine{
 		Strategy: strategy, Android: report.Android.Value, Config: cfg, Recorder: rec, PIDFile: pf, Log: lg,
 	}
+	updates := startUpdates(ctx, cfg, rec, lg, strategy, report.Android.Value)
 
 	var extra func(*mux.Router)
 	if testhooks.Routes != nil {
@@ -148,7 +151,14 @@ func Serve(ctx context.Context, env Env, args []string) error {
 			}
 			return lts, err
 		},
-		Extra: extra,
+		Updates: updates,
+		Extra:   extra,
+		// The console's status page, evidence bundle and log view.
+		Report:   &report,
+		Watchdog: func() any { return (&ctl.Instance{RunDir: cfg.RunDir}).Watchdog() },
+		FollowLog: func(ctx context.Context, lines int, follow bool, emit func(string)) error {
+			return ctl.Logs(ctx, filepath.Join(cfg.LogDir, logging.FileName), ctl.LogOptions{Lines: lines, Follow: follow}, emit)
+		},
 	})
 	if err != nil {
 		return err

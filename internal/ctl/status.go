@@ -159,6 +159,10 @@ func (i *Instance) Status(ctx context.Context, timeout time.Duration) *Status {
 	return s
 }
 
+// Watchdog reads the watchdog's pid file and its last action
+// (webui-watchdog.json), for the console's status page.
+func (i *Instance) Watchdog() WatchdogStatus { return i.watchdogStatus() }
+
 // watchdogStatus reads the watchdog's pid file and last action.
 func (i *Instance) watchdogStatus() WatchdogStatus {
 	var w WatchdogStatus

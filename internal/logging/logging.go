@@ -4,11 +4,13 @@
 package logging
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/sirupsen/logrus"
 	"gopkg.in/natefinch/lumberjack.v2"
@@ -41,7 +43,10 @@ func New(o Options) (*Logger, error) {
 		lvl = logrus.InfoLevel
 	}
 	l.SetLevel(lvl)
+	// Without a terminal, logrus would still format every entry as text
+	// only to throw it away: skip that work.
 	l.Out = io.Discard
+	l.Formatter = discardFormatter{}
 	if o.Stderr != nil {
 		l.Out = o.Stderr
 		l.Formatter = &logrus.TextFormatter{FullTimestamp: true, TimestampFormat: "15:04:05.000"}
@@ -99,14 +104,32 @@ type fileHook struct {
 
 func (h *fileHook) Levels() []logrus.Level { return logrus.AllLevels }
 
+// hookBuffers hold the file hook's formatted lines between entries: the
+// JSON formatter writes into an entry's Buffer when it has one, which logrus
+// only sets after the hooks have run.
+var hookBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func (h *fileHook) Fire(e *logrus.Entry) error {
+	buf := hookBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	saved := e.Buffer
+	e.Buffer = buf
 	b, err := h.f.Format(e)
-	if err != nil {
-		return nil
+	e.Buffer = saved
+	if err == nil {
+		_, _ = h.w.Write(b)
 	}
-	_, _ = h.w.Write(b)
+	if buf.Cap() <= 64<<10 {
+		hookBuffers.Put(buf)
+	}
 	return nil
 }
+
+// discardFormatter formats nothing, for a logger whose text output goes
+// nowhere.
+type discardFormatter struct{}
+
+func (discardFormatter) Format(*logrus.Entry) ([]byte, error) { return nil, nil }
 
 func unwrap(err error) error {
 	if pe, ok := err.(*os.PathError); ok {

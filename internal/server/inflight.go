@@ -15,6 +15,8 @@ type Inflight struct {
 	next uint64
 	reqs map[uint64]InflightRequest
 	n    atomic.Int64
+	// ending is closed when the server begins to drain (EndStreams).
+	ending chan struct{}
 }
 
 // InflightRequest is one request being served.
@@ -28,7 +30,30 @@ type InflightRequest struct {
 
 // NewInflight returns an empty tracker.
 func NewInflight() *Inflight {
-	return &Inflight{reqs: map[uint64]InflightRequest{}}
+	return &Inflight{reqs: map[uint64]InflightRequest{}, ending: make(chan struct{})}
+}
+
+// Ending is closed when the server begins to drain: streaming handlers
+// (server-sent events) return then, so a restart or stop does not wait
+// shutdown_timeout for them. Clients reconnect to the next process.
+func (f *Inflight) Ending() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ending == nil {
+		f.ending = make(chan struct{})
+	}
+	return f.ending
+}
+
+// EndStreams ends the streams in flight (see Ending). Streams started
+// afterwards get a fresh channel: a failed restart serves on.
+func (f *Inflight) EndStreams() {
+	f.mu.Lock()
+	if f.ending != nil {
+		close(f.ending)
+	}
+	f.ending = make(chan struct{})
+	f.mu.Unlock()
 }
 
 func (f *Inflight) add(r InflightRequest) uint64 {

@@ -101,7 +101,7 @@ func track(f *Inflight, next http.Handler) http.Handler {
 			Path:    r.URL.Path,
 			Remote:  r.RemoteAddr,
 			Started: time.Now(),
-			Stream:  strings.Contains(r.Header.Get("Accept"), "text/event-stream"),
+			Stream:  strings.Contains(r.Header.Get("Accept"), "text/event-stream") || r.URL.Query().Get("stream") == "1",
 		})
 		defer f.done(id)
 		next.ServeHTTP(w, r)

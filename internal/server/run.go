@@ -18,6 +18,7 @@ import (
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/logging"
+	"github.com/termux-webui/webui/internal/platform"
 )
 
 // Recorder receives the lifecycle events that diagnostics keep.
@@ -47,7 +48,13 @@ type Options struct {
 	Diagnose func(id string) (any, error)
 	// Restarter carries out restarts; nil disables them.
 	Restarter Restarter
-	Extra     func(*mux.Router)
+	// Updates is the self-update service (/api/updates/); nil disables it.
+	Updates UpdateAPI
+	Extra   func(*mux.Router)
+	// Report, Watchdog and FollowLog feed the console (see Deps).
+	Report    *platform.Report
+	Watchdog  func() any
+	FollowLog func(ctx context.Context, lines int, follow bool, emit func(line string)) error
 }
 
 type nopRecorder struct{}
@@ -135,6 +142,7 @@ func Run(ctx context.Context, o Options) error {
 		inflight = NewInflight()
 	}
 	csrf := NewCSRF()
+	auth := NewAuth(cfg.PasswordHash) // sessions live as long as the process
 	restarts := make(chan string, 1)
 	requestRestart := func(reason string) bool {
 		if o.Restarter == nil {
@@ -162,7 +170,12 @@ func Run(ctx context.Context, o Options) error {
 			Restart:        o.Restart,
 			Diagnose:       o.Diagnose,
 			RequestRestart: requestRestart,
+			Updates:        o.Updates,
 			Extra:          o.Extra,
+			Report:         o.Report,
+			Watchdog:       o.Watchdog,
+			FollowLog:      o.FollowLog,
+			Auth:           auth,
 		})
 		ss := &session{ln: ln, done: make(chan error, 1), srv: &http.Server{
 			Handler:           handler,
@@ -196,6 +209,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
+		inflight.EndStreams()
 		if err := drainSession(sctx, ss); err != nil {
 			n := inflight.Count()
 			_ = ss.srv.Close()
@@ -277,6 +291,7 @@ func shutdown(ss *session, sigs chan os.Signal, rec Recorder, lg *logging.Logger
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	drained := make(chan error, 1)
+	inflight.EndStreams()
 	diag.Go("http shutdown", func() { drained <- drainSession(sctx, ss) })
 	for {
 		select {

@@ -1,9 +1,11 @@
 // Package server is webui's HTTP side: the routes, their handlers and the
 // middleware every request passes (access log, panic recovery, Host checks
-// against DNS rebinding, CSRF and Origin checks on mutating API calls).
+// against DNS rebinding, login sessions once a password is set, CSRF and
+// Origin checks on mutating API calls), in that order.
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/platform"
 )
 
 // RestartInfo says which restart strategy applies and why.
@@ -38,8 +41,20 @@ type Deps struct {
 	// RequestRestart asks the serve loop to restart; false when restarts
 	// are unavailable or one is already pending.
 	RequestRestart func(reason string) bool
+	// Updates is the self-update service; nil answers 404.
+	Updates UpdateAPI
 	// Extra adds routes (test hooks, later features) to the router.
 	Extra func(r *mux.Router)
+	// Report is the full platform report (GET /api/platform); nil is empty.
+	Report *platform.Report
+	// Watchdog reads the watchdog's state (ctl); nil when unknown.
+	Watchdog func() any
+	// FollowLog emits the last lines of the JSON log and, with follow,
+	// what is appended later (across rotation) until ctx ends.
+	FollowLog func(ctx context.Context, lines int, follow bool, emit func(line string)) error
+	// Auth holds the login password and sessions; nil makes one from
+	// Config.PasswordHash.
+	Auth *Auth
 }
 
 // NewServer builds the handler with every route and middleware.
@@ -50,6 +65,9 @@ func NewServer(d Deps) http.Handler {
 	if d.CSRF == nil {
 		d.CSRF = NewCSRF()
 	}
+	if d.Auth == nil {
+		d.Auth = NewAuth(d.Config.PasswordHash)
+	}
 	r := mux.NewRouter()
 	addRoutes(r, d)
 	if d.Extra != nil {
@@ -57,6 +75,7 @@ func NewServer(d Deps) http.Handler {
 	}
 	var h http.Handler = r
 	h = checkCSRF(d.CSRF, h)
+	h = requireAuth(d.Auth, h)
 	h = checkHost(d.Config, h)
 	h = recoverPanics(h)
 	h = track(d.Inflight, h)

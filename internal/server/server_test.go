@@ -44,6 +44,7 @@ func TestCSRFMiddleware(t *testing.T) {
 	do := func(method, path string, hdr map[string]string) int {
 		r := httptest.NewRequest(method, path, nil)
 		r.Host = "127.0.0.1:8787"
+		r.RemoteAddr = "127.0.0.1:40000" // no password: only this machine may call the API
 		for k, v := range hdr {
 			r.Header.Set(k, v)
 		}

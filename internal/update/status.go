@@ -1,0 +1,174 @@
+package update
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/termux-webui/webui/internal/config"
+)
+
+// States of an update, as /api/updates/status and `webui update status`
+// report them.
+const (
+	StateIdle        = "idle"
+	StateDownloading = "downloading"
+	StateVerifying   = "verifying"
+	StateInstalling  = "installing"
+	StateRestarting  = "restarting"
+	StateConfirming  = "confirming"
+	StateDone        = "done"
+	StateFailed      = "failed"
+	StateRolledBack  = "rolled_back"
+)
+
+// Busy reports whether state is a step of an update in progress.
+func Busy(state string) bool {
+	switch state {
+	case StateDownloading, StateVerifying, StateInstalling, StateRestarting, StateConfirming:
+		return true
+	}
+	return false
+}
+
+// Progress is how much of the artifact has arrived.
+type Progress struct {
+	Bytes int64 `json:"bytes"`
+	Total int64 `json:"total"`
+}
+
+// Status is the state of the last (or current) update. It is kept in
+// <state_dir>/updates/status.json, so it survives the restart it causes.
+type Status struct {
+	State     string    `json:"state"`
+	From      string    `json:"from,omitempty"`
+	To        string    `json:"to,omitempty"`
+	Method    string    `json:"method,omitempty"` // swap or dpkg
+	Progress  Progress  `json:"progress"`
+	Message   string    `json:"message"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Dir is the updates directory of a state dir.
+func Dir(stateDir string) string { return filepath.Join(stateDir, "updates") }
+
+func stagingDir(stateDir string) string { return filepath.Join(Dir(stateDir), "staging") }
+func statusFile(stateDir string) string { return filepath.Join(Dir(stateDir), "status.json") }
+func lockFile(stateDir string) string   { return filepath.Join(Dir(stateDir), "apply.lock") }
+
+// PendingFile is where an update waiting for confirmation is described.
+func PendingFile(stateDir string) string { return filepath.Join(Dir(stateDir), "pending.json") }
+
+// ReadStatus reads the persisted status; no file means idle.
+func ReadStatus(stateDir string) (Status, error) {
+	b, err := os.ReadFile(statusFile(stateDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Status{State: StateIdle, Message: "no update has run"}, nil
+	}
+	if err != nil {
+		return Status{State: StateIdle}, err
+	}
+	var st Status
+	if err := json.Unmarshal(b, &st); err != nil || st.State == "" {
+		return Status{State: StateIdle, Message: "status file is damaged"}, fmt.Errorf("%s: damaged", statusFile(stateDir))
+	}
+	return st, nil
+}
+
+// WriteStatus persists st atomically (temp file, fsync, rename).
+func WriteStatus(stateDir string, st Status) error {
+	if st.UpdatedAt.IsZero() {
+		st.UpdatedAt = time.Now().UTC()
+	}
+	if err := os.MkdirAll(Dir(stateDir), 0o700); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return config.WriteFileAtomic(statusFile(stateDir), append(b, '\n'), 0o600)
+}
+
+// Lock is the apply lock: one update at a time, across processes.
+type Lock struct{ f *os.File }
+
+// ErrBusy means another update holds the lock.
+var ErrBusy = &Error{Code: 409, Msg: "an update is already in progress (another apply, or the confirmation of the last one)"}
+
+// TryLock takes the apply lock without waiting.
+func TryLock(stateDir string) (*Lock, error) {
+	if err := os.MkdirAll(Dir(stateDir), 0o700); err != nil {
+		return nil, fmt.Errorf("updates dir: %w", err)
+	}
+	f, err := os.OpenFile(lockFile(stateDir), os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("apply lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, ErrBusy
+		}
+		return nil, fmt.Errorf("apply lock: %w", err)
+	}
+	return &Lock{f: f}, nil
+}
+
+// File is the lock's open file, for a helper to inherit.
+func (l *Lock) File() *os.File { return l.f }
+
+// Release drops this process's hold. A helper that inherited the file
+// keeps the lock until it exits.
+func (l *Lock) Release() {
+	if l != nil && l.f != nil {
+		l.f.Close()
+		l.f = nil
+	}
+}
+
+// Error is an update error with the HTTP status that fits it.
+type Error struct {
+	Code int
+	Msg  string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil && e.Msg == "" {
+		return e.Err.Error()
+	}
+	if e.Err != nil {
+		return e.Msg + ": " + e.Err.Error()
+	}
+	return e.Msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// HTTPStatus is the status code the API answers with.
+func (e *Error) HTTPStatus() int { return e.Code }
+
+func errorf(code int, format string, a ...any) error {
+	return &Error{Code: code, Msg: fmt.Sprintf(format, a...)}
+}
+
+// InheritedLock checks that fd is the apply lock of stateDir (the
+// confirmation helper inherits it as fd 3), keeps it from leaking into
+// the processes the helper starts, and returns the function that drops
+// it; nil when fd is something else.
+func InheritedLock(fd int, stateDir string) func() {
+	var a, b unix.Stat_t
+	if unix.Fstat(fd, &a) != nil || unix.Stat(lockFile(stateDir), &b) != nil || a.Dev != b.Dev || a.Ino != b.Ino {
+		return nil
+	}
+	unix.CloseOnExec(fd)
+	return func() { _ = unix.Close(fd) }
+}

@@ -52,7 +52,7 @@ func TestDiagOverhead(t *testing.T) {
 			state, env = filepath.Join(dir, "state-off"), append(env, "WEBUI_DIAGNOSTICS=off")
 		}
 		cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--state-dir", state, "--log-dir", filepath.Join(dir, "log"),
-			"--run-dir", filepath.Join(dir, "run"), "--config", conf)
+			"--run-dir", filepath.Join(dir, "run"), "--config", conf, "--log-stderr", "on")
 		cmd.Env = env
 		out, err := cmd.StderrPipe()
 		if err != nil {
@@ -62,6 +62,10 @@ func TestDiagOverhead(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		// Never hang: a server that does not say it listens is killed,
+		// which ends the scan below.
+		kill := time.AfterFunc(10*time.Second, func() { _ = cmd.Process.Kill() })
+		defer kill.Stop()
 		sc := bufio.NewScanner(out)
 		var d time.Duration
 		for sc.Scan() {

@@ -101,14 +101,9 @@ func New(o Options) (*Service, error) {
 		s.o.CheckTimeout = ManifestTimeout
 	}
 	s.keys, s.kerr = TrustedKeys(o.Config.UpdateKeys)
-	client := o.Client
-	if client == nil {
-		var err error
-		if client, err = NewHTTPClient(ClientOptions{}); err != nil {
-			return nil, err
-		}
-	}
-	s.fetch = &fetcher{client: client}
+	s.fetch = &fetcher{client: o.Client, newClient: sync.OnceValues(func() (*http.Client, error) {
+		return NewHTTPClient(ClientOptions{})
+	})}
 	return s, nil
 }
 

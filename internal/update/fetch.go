@@ -214,6 +214,16 @@ var fallbackRoots = sync.OnceValue(func() *x509.CertPool {
 // URLs (an offline manifest) from disk.
 type fetcher struct {
 	client *http.Client
+	// newClient builds the client on first use when client is nil:
+	// loading TLS roots costs milliseconds that startup need not pay.
+	newClient func() (*http.Client, error)
+}
+
+func (f *fetcher) httpClient() (*http.Client, error) {
+	if f.client != nil {
+		return f.client, nil
+	}
+	return f.newClient()
 }
 
 // get returns the body at rawURL, refusing more than max bytes, within
@@ -263,7 +273,11 @@ func (f *fetcher) open(ctx context.Context, rawURL string) (io.ReadCloser, int64
 		return nil, 0, err
 	}
 	req.Header.Set("User-Agent", "webui/"+version.Version+" (self-update)")
-	resp, err := f.client.Do(req)
+	client, err := f.httpClient()
+	if err != nil {
+		return nil, 0, err
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -32,7 +33,10 @@ type file struct {
 	ctype string
 }
 
-var byName = func() map[string]file {
+// byName indexes the embedded files with their ETags. It runs on the first
+// request rather than at init: hashing the icons cost more than a
+// millisecond on every start, and startup time is what a restart costs.
+var byName = sync.OnceValue(func() map[string]file {
 	m := map[string]file{}
 	err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -59,12 +63,12 @@ var byName = func() map[string]file {
 		panic("web: " + err.Error())
 	}
 	return m
-}()
+})
 
 // serve answers with one embedded file. The browser revalidates each time
 // (no-cache + ETag), so a console updated with the binary is never stale.
 func serve(w http.ResponseWriter, r *http.Request, name string) {
-	f, ok := byName[name]
+	f, ok := byName()[name]
 	if !ok {
 		http.NotFound(w, r)
 		return

@@ -36,5 +36,9 @@ test: lint
 deb:
 	$(GO) run ./cmd/mkdeb --dist dist $(if $(filter command line environment,$(origin VERSION)),--version $(VERSION))
 
+# Benchmarks against peers (about 17 minutes; not part of `make test`).
+bench:
+	$(GO) run ./bench/cmd/webui-bench -out BENCHMARKS.md
+
 clean:
 	rm -rf bin dist

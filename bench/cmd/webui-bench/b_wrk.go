@@ -1,0 +1,329 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type wrkResult struct {
+	rps    float64
+	p99    float64 // ms
+	errors int
+}
+
+var (
+	rpsRe  = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	p99Re  = regexp.MustCompile(`\n\s+99%\s+([0-9.]+)(us|ms|s|m)\b`)
+	non2Re = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
+	sockRe = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
+)
+
+func parseWrk(out string) (wrkResult, error) {
+	var r wrkResult
+	m := rpsRe.FindStringSubmatch(out)
+	p := p99Re.FindStringSubmatch(out)
+	if m == nil || p == nil {
+		return r, fmt.Errorf("cannot read wrk output:\n%s", out)
+	}
+	r.rps, _ = strconv.ParseFloat(m[1], 64)
+	v, _ := strconv.ParseFloat(p[1], 64)
+	r.p99 = v * map[string]float64{"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[p[2]]
+	if m := non2Re.FindStringSubmatch(out); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		r.errors += n
+	}
+	if m := sockRe.FindStringSubmatch(out); m != nil {
+		for _, x := range m[1:] {
+			n, _ := strconv.Atoi(x)
+			r.errors += n
+		}
+	}
+	return r, nil
+}
+
+func (bn *bench) wrk(url string, d time.Duration) (wrkResult, error) {
+	args := []string{"-t", strconv.Itoa(bn.cfg.wrkThreads), "-c", strconv.Itoa(bn.cfg.wrkConns), "-d", fmt.Sprintf("%ds", int(d.Seconds())), "--latency", url}
+	out, err := exec.Command(bn.b.wrk, args...).CombinedOutput()
+	if err != nil {
+		return wrkResult{}, fmt.Errorf("wrk %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return parseWrk(string(out))
+}
+
+// target is one server answering one endpoint.
+type wrkTarget struct {
+	name, url string
+	rs        []wrkResult
+}
+
+func (bn *bench) throughput() *section {
+	s := &section{key: "wrk", title: "Throughput and latency (wrk)"}
+	dir := filepath.Join(bn.tmp, "wrk")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		s.err = err
+		return s
+	}
+	s.setup = []string{
+		fmt.Sprintf("`wrk -t %d -c %d -d %s --latency URL`, %d rounds; in each round every server takes its turn on each endpoint, in a rotating order (after a 1 s warm-up each). wrk and the servers share the %d cores.", bn.cfg.wrkThreads, bn.cfg.wrkConns, bn.cfg.wrkDuration, bn.cfg.wrkRounds, bn.m.cores),
+		"webui as shipped: access log on (JSON lines in the log file; a healthy `GET /health` is logged at debug level, so not written at the default level; every other request is written). The same build with `--access-log off` runs alongside to show what logging costs.",
+		"/health: webui's release build; the floor and nginx serve the same bytes webui's /health returned (a static JSON file).",
+		"/assets/app.css: webui's embedded stylesheet, as the phone console loads it (release build, http.ServeContent with ETag and security headers); the floor (from memory) and nginx (from a file) serve the same bytes.",
+		"64 KiB: a release build has no route for a 64 KiB file (its assets are embedded and small), so webui runs the `-tags webuitest` build and serves `/_test/big?size=65536` (64 KiB generated in memory in 32 KiB writes, through the full middleware stack); the floor (from memory, one write) and nginx (sendfile from a file) serve an identical 64 KiB file.",
+		"nginx " + nginxVersion(bn.b.nginx) + ": `worker_processes auto`, access log on, sendfile on, keepalive_requests 100000, run in the foreground from a config written to a temp dir.",
+	}
+	var stops []func()
+	start := func(bin, name string, extra ...string) (*inst, error) {
+		in, err := newInst(bin, filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		c, err := in.serve(extra...)
+		if err != nil {
+			return nil, err
+		}
+		stops = append(stops, func() { c.stop(syscall.SIGTERM, 10*time.Second) })
+		_, err = waitHealth(in.addr, 15*time.Second, 10*time.Millisecond, nil)
+		return in, err
+	}
+	defer func() {
+		for _, f := range stops {
+			f()
+		}
+	}()
+	wh, err1 := start(bn.b.webui, "webui")
+	whOff, err2 := start(bn.b.webui, "webui-nolog", "--access-log", "off")
+	wb, err3 := start(bn.b.webuitest, "webuitest")
+	wbOff, err4 := start(bn.b.webuitest, "webuitest-nolog", "--access-log", "off")
+	for _, err := range []error{err1, err2, err3, err4} {
+		if err != nil {
+			s.err = err
+			return s
+		}
+	}
+	healthBody, err := fetch("http://" + wh.addr + "/health")
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "health.json"), healthBody, 0o644)
+	}
+	var big []byte
+	if err == nil {
+		big, err = fetch("http://" + wb.addr + "/_test/big?size=65536")
+	}
+	if err == nil && len(big) != 65536 {
+		err = fmt.Errorf("/_test/big gave %d bytes", len(big))
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644)
+	}
+	var css []byte
+	if err == nil {
+		css, err = fetch("http://" + wh.addr + "/assets/app.css")
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "app.css"), css, 0o644)
+	}
+	if err != nil {
+		s.err = err
+		return s
+	}
+	faddr, _ := freeAddr()
+	fl, err := spawn(bn.b.floor, []string{"-addr", faddr, "-health", filepath.Join(dir, "health.json"), "-big", filepath.Join(dir, "big.bin"), "-css", filepath.Join(dir, "app.css")}, os.Environ(), filepath.Join(dir, "floor.txt"))
+	if err != nil {
+		s.err = err
+		return s
+	}
+	stops = append(stops, func() { fl.stop(syscall.SIGTERM, 5*time.Second) })
+	naddr, stopNginx, err := bn.startNginx(filepath.Join(dir, "nginx"), dir)
+	if err != nil {
+		s.err = err
+		return s
+	}
+	stops = append(stops, stopNginx)
+	for _, a := range []string{faddr, naddr} {
+		if _, err := waitHealth(a, 10*time.Second, 10*time.Millisecond, nil); err != nil {
+			s.err = err
+			return s
+		}
+	}
+	endpoints := []struct {
+		name    string
+		targets []*wrkTarget
+	}{
+		{"GET /health", []*wrkTarget{
+			{name: "webui (access log on, as shipped)", url: "http://" + wh.addr + "/health"},
+			{name: "webui --access-log off", url: "http://" + whOff.addr + "/health"},
+			{name: "floor (bare Go net/http)", url: "http://" + faddr + "/health"},
+			{name: "nginx", url: "http://" + naddr + "/health"},
+		}},
+		{fmt.Sprintf("GET /assets/app.css (%.1f KiB, embedded static asset)", float64(len(css))/1024), []*wrkTarget{
+			{name: "webui (access log on, as shipped)", url: "http://" + wh.addr + "/assets/app.css"},
+			{name: "webui --access-log off", url: "http://" + whOff.addr + "/assets/app.css"},
+			{name: "floor (bare Go net/http)", url: "http://" + faddr + "/assets/app.css"},
+			{name: "nginx", url: "http://" + naddr + "/assets/app.css"},
+		}},
+		{"GET 64 KiB (webui: /_test/big?size=65536)", []*wrkTarget{
+			{name: "webui (access log on, as shipped)", url: "http://" + wb.addr + "/_test/big?size=65536"},
+			{name: "webui --access-log off", url: "http://" + wbOff.addr + "/_test/big?size=65536"},
+			{name: "floor (bare Go net/http)", url: "http://" + faddr + "/big"},
+			{name: "nginx", url: "http://" + naddr + "/big"},
+		}},
+	}
+	for _, ep := range endpoints {
+		for _, t := range ep.targets {
+			if _, err := bn.wrk(t.url, time.Second); err != nil {
+				s.err = err
+				return s
+			}
+		}
+	}
+	for r := 0; r < bn.cfg.wrkRounds; r++ {
+		for _, ep := range endpoints {
+			for k := range ep.targets {
+				t := ep.targets[(r+k)%len(ep.targets)]
+				res, err := bn.wrk(t.url, bn.cfg.wrkDuration)
+				if err != nil {
+					s.err = err
+					return s
+				}
+				t.rs = append(t.rs, res)
+				progress("wrk: round %d/%d %s %s: %.0f req/s, p99 %.2f ms", r+1, bn.cfg.wrkRounds, ep.name, t.name, res.rps, res.p99)
+			}
+		}
+	}
+	// Why webui trails the floor, from perf profiles (perf record -g on an
+	// unstripped build under this load) taken when this harness was
+	// written; shown only while the target is missed.
+	causes := []string{
+		"Profile: webui encodes the whole /health document on every request with json.Encoder and SetIndent, through reflection over the platform map (about a fifth of the server's CPU, and most of its garbage), where the floor writes fixed bytes. The document only changes in uptime_s: encoding the rest once at startup (or caching the bytes per second) closes most of the gap; in an A/B on this machine a cached body served roughly 1.5–2× the requests/s. The access log is not the cost here (a healthy /health is logged at debug level): compare the log-off row.",
+		"Profile: per request, the access-log line (logrus JSON formatting plus one write(2) to the log file: compare the log-off row), and a 32 KiB copy buffer that io.CopyN allocates inside http.ServeContent because the middleware's statusWriter hides http.response's io.ReaderFrom (with ReadFrom the response copies through a pooled buffer): the allocation and the garbage collection it drives. Fix: a ReadFrom method on statusWriter that forwards to the wrapped writer and counts the bytes; and keep the access-log line cheap (internal/logging now skips the discarded text formatting and reuses the JSON buffer).",
+		"Profile: the test route generates its body on every request, allocating a 32 KiB chunk and filling it byte by byte (about a fifth of the CPU in the route itself, plus the garbage collection it drives), so this row measures the generator as much as the server; a package-level chunk in internal/testhooks would make it measure webui's serving path. The access-log line is the next cost (compare the log-off row).",
+	}
+	for i, ep := range endpoints {
+		tb := table{caption: "**" + ep.name + "**", header: []string{"server", "requests/s: median (min–max)", "p99 latency: median (min–max)", "errors", "req/s ÷ floor", "p99 ÷ floor"}}
+		stat := func(t *wrkTarget) (rps, p99 sample, errs int) {
+			for _, x := range t.rs {
+				rps = append(rps, x.rps)
+				p99 = append(p99, x.p99)
+				errs += x.errors
+			}
+			return
+		}
+		fr, fp, _ := stat(ep.targets[2])
+		for _, t := range ep.targets {
+			rps, p99, errs := stat(t)
+			tb.add(t.name, fmt.Sprintf("%s (%s–%s)", num(rps.median()), num(rps.min()), num(rps.max())),
+				fmt.Sprintf("%s ms (%s–%s)", num(p99.median()), num(p99.min()), num(p99.max())), strconv.Itoa(errs),
+				ratio(rps.median(), fr.median()), ratio(p99.median(), fp.median()))
+		}
+		s.tables = append(s.tables, tb)
+		wr, wp, _ := stat(ep.targets[0])
+		or, op, _ := stat(ep.targets[1])
+		nr, _, _ := stat(ep.targets[3])
+		rpsOK, p99OK := wr.median() >= 0.8*fr.median(), wp.median() <= 1.5*fp.median()
+		if (!rpsOK || !p99OK) && i < len(causes) {
+			s.notes = append(s.notes, "**"+ep.name+": target missed.** "+causes[i])
+		}
+		s.target(ep.name+": webui ≥ 0.8× the floor's requests/s", fmt.Sprintf("%s (%s vs %s req/s; nginx %s)", ratio(wr.median(), fr.median()), num(wr.median()), num(fr.median()), ratio(nr.median(), fr.median())), rpsOK)
+		s.target(ep.name+": webui p99 ≤ 1.5× the floor's", fmt.Sprintf("%s (%s vs %s ms)", ratio(wp.median(), fp.median()), num(wp.median()), num(fp.median())), p99OK)
+		s.info(ep.name+": cost of the access log", fmt.Sprintf("log on %s req/s vs off %s req/s (%s); p99 %s vs %s ms", num(wr.median()), num(or.median()), ratio(wr.median(), or.median()), num(wp.median()), num(op.median())))
+	}
+	return s
+}
+
+func fetch(url string) ([]byte, error) {
+	resp, err := probeClient.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %d", url, resp.StatusCode)
+	}
+	return io.ReadAll(resp.Body)
+}
+
+func nginxVersion(bin string) string {
+	out, _ := exec.Command(bin, "-v").CombinedOutput()
+	return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(out)), "nginx version: "))
+}
+
+// startNginx runs nginx in the foreground from a config in dir.
+func (bn *bench) startNginx(dir, files string) (string, func(), error) {
+	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil {
+		return "", nil, err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return "", nil, err
+	}
+	user := ""
+	if os.Geteuid() == 0 {
+		user = "user root;\n" // the files live in a private temp dir
+	}
+	conf := fmt.Sprintf(`# webui-bench: nginx as a peer
+%sworker_processes auto;
+error_log %[2]s/error.log warn;
+pid %[2]s/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log %[2]s/access.log;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+    client_body_temp_path %[2]s/tmp/body;
+    proxy_temp_path %[2]s/tmp/proxy;
+    fastcgi_temp_path %[2]s/tmp/fastcgi;
+    uwsgi_temp_path %[2]s/tmp/uwsgi;
+    scgi_temp_path %[2]s/tmp/scgi;
+    server {
+        listen %[3]s;
+        location = /health { default_type "application/json; charset=utf-8"; alias %[4]s/health.json; }
+        location = /big { default_type application/octet-stream; alias %[4]s/big.bin; }
+        location = /assets/app.css { default_type "text/css; charset=utf-8"; alias %[4]s/app.css; }
+    }
+}
+`, user, dir, addr, files)
+	cf := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
+		return "", nil, err
+	}
+	c, err := spawn(bn.b.nginx, []string{"-p", dir, "-c", cf, "-g", "daemon off;"}, os.Environ(), filepath.Join(dir, "out.txt"))
+	if err != nil {
+		return "", nil, err
+	}
+	stop := func() {
+		kids := children(c.pid())
+		c.stop(syscall.SIGTERM, 10*time.Second)
+		for _, k := range kids {
+			if pidAlive(k) {
+				_ = syscall.Kill(k, syscall.SIGKILL)
+			}
+		}
+	}
+	if _, err := waitHealth(addr, 10*time.Second, 20*time.Millisecond, nil); err != nil {
+		b, _ := os.ReadFile(filepath.Join(dir, "out.txt"))
+		stop()
+		return "", nil, fmt.Errorf("nginx: %v\n%s", err, b)
+	}
+	return addr, stop, nil
+}
+
+// children lists a process's child pids.
+func children(pid int) []int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	var out []int
+	for _, f := range strings.Fields(string(b)) {
+		if n, err := strconv.Atoi(f); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}

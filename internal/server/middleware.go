@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -36,6 +37,23 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// ReadFrom keeps the response's own ReadFrom reachable: without it
+// http.ServeContent copies every file through a fresh 32 KiB buffer.
+func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		n, err := rf.ReadFrom(r)
+		w.bytes += n
+		return n, err
+	}
+	return io.Copy(writerOnly{w}, r)
+}
+
+// writerOnly hides ReadFrom, so io.Copy does not call back into it.
+type writerOnly struct{ io.Writer }
+
 func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
@@ -54,21 +72,23 @@ func accessLog(log logrus.FieldLogger, next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			e := log.WithFields(logrus.Fields{
+			// A healthy /health is what the watchdog polls every few
+			// seconds: at info level it would be most of the log.
+			lvl := logrus.InfoLevel
+			if r.URL.Path == "/health" && status == http.StatusOK {
+				lvl = logrus.DebugLevel
+			}
+			if l, ok := log.(interface{ IsLevelEnabled(logrus.Level) bool }); ok && !l.IsLevelEnabled(lvl) {
+				return // don't build an entry nobody writes
+			}
+			log.WithFields(logrus.Fields{
 				"method": r.Method,
 				"path":   r.URL.Path,
 				"status": status,
 				"bytes":  sw.bytes,
 				"dur_ms": float64(time.Since(start).Microseconds()) / 1000,
 				"remote": r.RemoteAddr,
-			})
-			// A healthy /health is what the watchdog polls every few
-			// seconds: at info level it would be most of the log.
-			if r.URL.Path == "/health" && status == http.StatusOK {
-				e.Debug("request")
-			} else {
-				e.Info("request")
-			}
+			}).Log(lvl, "request")
 		}()
 		next.ServeHTTP(sw, r)
 	})

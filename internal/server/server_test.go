@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -137,5 +138,31 @@ func TestHealthHandler(t *testing.T) {
 	h.ServeHTTP(w, r)
 	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), `"degraded"`) {
 		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+}
+
+// The shallow /health answer is pre-encoded around uptime_s: it must stay
+// the same document as the deep one's common fields, with a live uptime.
+func TestShallowHealthDocument(t *testing.T) {
+	d := testDeps(t)
+	d.Started = time.Now().Add(-90 * time.Second)
+	d.Platform = map[string]any{"os": "linux", "termux": false}
+	d.Restart = RestartInfo{Strategy: "exec", Why: "because"}
+	h := NewServer(d)
+	get := func(path string) Health {
+		r := httptest.NewRequest("GET", path, nil)
+		r.Host = "127.0.0.1:8787"
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		var doc Health
+		if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil || w.Code != 200 {
+			t.Fatalf("%s: %d %v %s", path, w.Code, err, w.Body)
+		}
+		return doc
+	}
+	shallow, deep := get("/health"), get("/health?deep=1")
+	if shallow.UptimeS < 89 || shallow.UptimeS > 120 || shallow.Version != "1.0.0" || shallow.PID != 42 ||
+		!shallow.StartedAt.Equal(deep.StartedAt) || shallow.Restart != deep.Restart || shallow.Platform["os"] != "linux" {
+		t.Fatalf("shallow %+v\ndeep %+v", shallow, deep)
 	}
 }

@@ -19,6 +19,16 @@ import (
 	"github.com/termux-webui/webui/internal/platform"
 )
 
+// chunk is what /_test/big sends, made once so that the route measures
+// the server rather than its own byte generator.
+var chunk = func() []byte {
+	b := make([]byte, 32<<10)
+	for i := range b {
+		b[i] = byte('a' + i%26)
+	}
+	return b
+}()
+
 // Routes adds the /_test/ routes.
 var Routes = func(r *mux.Router, log logrus.FieldLogger) {
 	r.HandleFunc("/_test/big", func(w http.ResponseWriter, req *http.Request) {
@@ -28,10 +38,6 @@ var Routes = func(r *mux.Router, log logrus.FieldLogger) {
 		}
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Length", strconv.Itoa(size))
-		chunk := make([]byte, 32<<10)
-		for i := range chunk {
-			chunk[i] = byte('a' + i%26)
-		}
 		for size > 0 {
 			n := min(size, len(chunk))
 			if _, err := w.Write(chunk[:n]); err != nil {

@@ -2,11 +2,12 @@
 // signals them and keeps pid files.
 //
 // Everything is built on syscall.ForkExec with no PidFD field set. Since
-// Go 1.23 os.StartProcess (and so os/exec) probes the pidfd syscalls; on
-// Android ≤ 11 seccomp answers that probe with SIGSYS, and a GOOS=linux
-// binary running there (PRoot, the non-aarch64 Termux builds) dies with
-// "bad system call". syscall.ForkExec does not probe. Runtime code must
-// therefore never import os/exec or call os.StartProcess: it calls Spawn.
+// Go 1.23 the os package's process starting (and so the exec package)
+// probes the pidfd syscalls; on Android ≤ 11 seccomp answers that probe
+// with SIGSYS, and a GOOS=linux binary running there (PRoot, the
+// non-aarch64 Termux builds) dies with "bad system call".
+// syscall.ForkExec does not probe. Runtime code therefore starts
+// processes only through Spawn.
 //
 // The package is Linux/Android only: it reads /proc and uses flock(2).
 package proc
@@ -67,14 +68,14 @@ func remember(pid int, ws syscall.WaitStatus) {
 	}
 }
 
-// Spawn starts path with argv via syscall.ForkExec (never os.StartProcess,
+// Spawn starts path with argv via syscall.ForkExec (never the os package's StartProcess,
 // see the package doc) and returns the child's pid. path is not searched in
 // PATH: use LookPath. An empty argv means {path}.
 //
 // The child is not waited for by Go: a caller that stays alive must Wait
 // for it or Reap it, or it lingers as a zombie once it exits.
 //
-// Signals we ignore stay ignored in the child, as with os/exec: the kernel
+// Signals we ignore stay ignored in the child, as with the exec package: the kernel
 // keeps SIG_IGN across exec, and Go resets only the signals it handles. So
 // signal.Ignore(SIGPIPE) reaches every child (a shell cannot even undo it);
 // signal.Notify for SIGPIPE would not.
@@ -162,7 +163,7 @@ func Daemon(path string, argv []string, env []string, logFile string) (int, erro
 
 // Run spawns path and waits for it. If ctx ends first the child is killed
 // (SIGKILL) and reaped, and ctx's error is returned. It exists so one-shot
-// helpers (sv, dpkg, am) need neither os/exec nor their own reaping.
+// helpers (sv, dpkg, am) need neither the exec package nor their own reaping.
 func Run(ctx context.Context, path string, argv []string, a Attr) (syscall.WaitStatus, error) {
 	pid, err := Spawn(path, argv, a)
 	if err != nil {

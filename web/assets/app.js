@@ -464,6 +464,14 @@
       $("up-check").disabled = false;
       this.renderStatus(st);
       if (BUSY.includes(st.state)) this.follow(st);
+      else if (this.watching && st.state !== "idle") {
+        // The update ended while this page could not see it (a login
+        // after the restart): give its outcome, not the old check.
+        this.finish(st);
+        return;
+      }
+      // A check answered by another version of the server is stale.
+      if (this.checked && state.health && this.checked.current !== state.health.version) this.checked = null;
       if (!this.checked) this.check(false);
       else this.renderCheck(this.checked);
     },

@@ -308,7 +308,7 @@ func TestDiagSIGUSR1(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"name":"SIGUSR1"`) || !strings.Contains(out, "    goroutine ") {
 		t.Errorf("diagnose --id (text): exit %d\n%.3000s", code, out)
 	}
-	if !strings.Contains(p.logFile(), "SIGUSR1: stack dump") {
+	if !p.logHas("SIGUSR1: stack dump") {
 		t.Errorf("log lacks the stack dump")
 	}
 }
@@ -477,7 +477,7 @@ func TestDiagOff(t *testing.T) {
 			if lts := diagList(t, p.stateDir()); len(lts) != 0 {
 				t.Errorf("lifetimes with diagnostics off: %v", lts)
 			}
-			if !strings.Contains(p.logFile(), "SIGUSR1: stack dump") {
+			if !p.logHas("SIGUSR1: stack dump") {
 				t.Errorf("SIGUSR1 stack dump not logged with diagnostics off")
 			}
 		})

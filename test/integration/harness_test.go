@@ -317,6 +317,19 @@ func (p *proc) settle(baseG, baseFD, slack int, within time.Duration) {
 	}
 }
 
+// logHas waits up to 5 s for the log file to contain sub: lines are
+// written after the events that cause them (a response, a signal).
+func (p *proc) logHas(sub string) bool {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(p.logFile(), sub) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
 func (p *proc) logFile() string {
 	b, _ := os.ReadFile(filepath.Join(p.dir, "log", "webui.log"))
 	return string(b)

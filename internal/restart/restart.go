@@ -184,7 +184,11 @@ func (e *Engine) delayed(exe, reason string, h server.Handoff) (server.RestartRe
 		"--"}
 	argv = append(argv, e.args()...)
 	argv[len(argv)-len(e.args())] = exe // the server runs from the install path
-	pid, err := proc.Spawn(exe, argv, proc.Attr{
+	// The helper runs this process's own image (/proc/self/exe names it
+	// even after an update renamed a new binary into place): a broken new
+	// release must not take the restart helper down with it. Only the
+	// server it starts runs from the install path.
+	pid, err := proc.Spawn("/proc/self/exe", argv, proc.Attr{
 		Env:    e.nextEnv(EnvRestartOf + "=" + e.Recorder.ID()),
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,

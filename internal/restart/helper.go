@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -172,10 +171,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// StraceFiles lists the strace logs kept beside a lifetime record.
-func StraceFiles(record string) []string {
-	m, _ := filepath.Glob(strings.TrimSuffix(record, ".jsonl") + ".restart-*.strace")
-	return m
 }

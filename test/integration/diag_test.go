@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -506,25 +505,7 @@ func startRaw(t *testing.T, dir, cwd string, env []string, args ...string) *proc
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = cwd
 	cmd.Env = append(baseEnv(dir), env...)
-	p := &proc{t: t, cmd: cmd, dir: dir, stderr: &syncBuffer{}, done: make(chan struct{}),
-		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
-	cmd.Stdout, cmd.Stderr = p.stderr, p.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		if p.alive() {
-			_ = cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("webui output:\n%s", p.stderr.String())
-		}
-	})
+	p := launch(t, cmd, dir, nil)
 	p.addr = p.waitListening(15 * time.Second)
 	return p
 }

@@ -65,7 +65,7 @@ func TestHealthAndIndex(t *testing.T) {
 func TestSIGPIPEOnStdoutStderr(t *testing.T) {
 	t.Parallel()
 	var rOut, wOut, rErr, wErr *os.File
-	p := start(t, opts{keepStdio: true, setupCmd: func(c *exec.Cmd) {
+	p := start(t, opts{setupCmd: func(c *exec.Cmd) {
 		var err error
 		if rOut, wOut, err = os.Pipe(); err != nil {
 			t.Fatal(err)

@@ -95,14 +95,13 @@ func (s *syncBuffer) String() string {
 }
 
 type opts struct {
-	args      []string
-	env       []string
-	config    string // written to dir/webui.conf when not empty
-	dir       string // reuse a directory (state survives restarts)
-	bin       string
-	noWait    bool // don't wait for the listening address
-	setupCmd  func(*exec.Cmd)
-	keepStdio bool // setupCmd set stdout/stderr itself
+	args     []string
+	env      []string
+	config   string // written to dir/webui.conf when not empty
+	dir      string // reuse a directory (state survives restarts)
+	bin      string
+	noWait   bool            // don't wait for the listening address
+	setupCmd func(*exec.Cmd) // sets the process's stdio itself
 }
 
 // baseEnv keeps the child off the platform defaults of the machine running
@@ -148,14 +147,23 @@ func start(t *testing.T, o opts) *proc {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(baseEnv(dir), o.env...)
+	p := launch(t, cmd, dir, o.setupCmd)
+	if !o.noWait {
+		p.addr = p.waitListening(15 * time.Second)
+	}
+	return p
+}
+
+// launch starts cmd as a webui process whose files live in dir. Its output
+// is captured unless setup is given (setup then sets the stdio it wants).
+func launch(t *testing.T, cmd *exec.Cmd, dir string, setup func(*exec.Cmd)) *proc {
+	t.Helper()
 	p := &proc{t: t, cmd: cmd, dir: dir, stderr: &syncBuffer{}, done: make(chan struct{}),
 		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
-	if !o.keepStdio {
-		cmd.Stdout = p.stderr
-		cmd.Stderr = p.stderr
-	}
-	if o.setupCmd != nil {
-		o.setupCmd(cmd)
+	if setup != nil {
+		setup(cmd)
+	} else {
+		cmd.Stdout, cmd.Stderr = p.stderr, p.stderr
 	}
 	// Processes a restart starts inherit the stdio pipes: don't let them
 	// keep Wait from returning once webui itself has exited.
@@ -176,9 +184,6 @@ func start(t *testing.T, o opts) *proc {
 			t.Logf("webui output:\n%s", p.stderr.String())
 		}
 	})
-	if !o.noWait {
-		p.addr = p.waitListening(15 * time.Second)
-	}
 	return p
 }
 

@@ -104,7 +104,10 @@ func packageRepo(o options, f Family, keyring []byte, warn io.Writer) (string, e
 	files := map[string][]byte{
 		"webui.list": []byte(sourcesLine(f, o.repoURL)),
 		keyringName:  keyring,
-		"copyright":  []byte("webui-repo: the apt repository of webui\nSource: https://github.com/termux-webui/webui\nCopyright: the webui authors\n"),
+	}
+	// The project's copyright file; no binary, so no module list.
+	if files["copyright"], err = copyright(o.root, ""); err != nil {
+		return "", err
 	}
 	if f == Linux {
 		if files["changelog.gz"], err = changelog(info.Name, o.version, info.Maintainer, o.epoch); err != nil {

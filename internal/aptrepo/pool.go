@@ -115,7 +115,7 @@ func ReadPackage(path string) (*Package, error) {
 		}
 	default:
 		if p.Family = archFamily(p.Arch); p.Family == "" {
-			return nil, fmt.Errorf("Architecture %q is none of %s, %s or all", p.Arch, strings.Join(TermuxArches, " "), strings.Join(DebianArches, " "))
+			return nil, fmt.Errorf("control file: Architecture %q is none of %s, %s or all", p.Arch, strings.Join(TermuxArches, " "), strings.Join(DebianArches, " "))
 		}
 	}
 	if p.Size, p.SHA256, err = hashFile(path); err != nil {

@@ -242,3 +242,19 @@ func TestReadKey(t *testing.T) {
 		t.Errorf("DetachSign: %v %q", err, sig)
 	}
 }
+
+func TestBuildValidUntil(t *testing.T) {
+	t.Parallel()
+	repo := t.TempDir()
+	if _, err := Build(Options{Dist: release(t, "1.0.0"), Out: repo, Key: key(t), Date: time.Unix(1700000000, 0), ValidFor: 48 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := debfile.ParseOne(readFile(t, filepath.Join(repo, "dists/stable/Release")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Get("Valid-Until"); got != "Thu, 16 Nov 2023 22:13:20 UTC" {
+		t.Errorf("Valid-Until %q", got)
+	}
+	checkRelease(t, repo)
+}

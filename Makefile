@@ -33,8 +33,11 @@ test: lint
 	CGO_ENABLED=1 $(GO) test -race -timeout 14m ./...
 
 # Every .deb (Termux aarch64/arm/x86_64/i686, Linux amd64/arm64) into dist/.
+# APT_PUBKEY=apt.pub.gpg also builds webui-repo (Termux and Debian), which
+# adds the apt repository at REPO_URL (default: the project's) to apt.
 deb:
-	$(GO) run ./cmd/mkdeb --dist dist $(if $(filter command line environment,$(origin VERSION)),--version $(VERSION))
+	$(GO) run ./cmd/mkdeb --dist dist $(if $(filter command line environment,$(origin VERSION)),--version $(VERSION)) \
+		$(if $(APT_PUBKEY),--apt-pubkey $(APT_PUBKEY)) $(if $(REPO_URL),--repo-url $(REPO_URL))
 
 # Benchmarks against peers (about 17 minutes; not part of `make test`).
 bench:

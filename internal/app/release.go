@@ -28,13 +28,21 @@ Publish a release feed (see "Publishing a release" in README):
   sign      --key FILE FILE...: write FILE.sig, the base64 ed25519 signature
             of FILE's exact bytes (manifest.json, or an artifact for
             ` + "`webui update apply --from`" + `)
+
+Publish the apt repository (see "Publishing the apt repository" in README):
+
+  apt-key   --out DIR: make an OpenPGP signing key, DIR/apt.key (secret,
+            mode 0600) and DIR/apt.pub.gpg (the keyring for signed-by=)
+  repo      --dist DIR --key FILE --out REPO [--suite S] [--component C]
+            [--keep N] [--valid-for D]: add the .debs in DIR to the apt
+            repository REPO and sign its indexes
 `
 
 // Release is `webui release`: the publisher's tools.
 func Release(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, releaseUsageText)
-		return exitcode.Newf(exitcode.Usage, "which command? keygen, manifest or sign")
+		return exitcode.Newf(exitcode.Usage, "which command? keygen, manifest, sign, apt-key or repo")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
@@ -46,8 +54,12 @@ func Release(ctx context.Context, env Env, args []string) error {
 		return releaseManifest(env, args[1:])
 	case "sign":
 		return releaseSign(env, args[1:])
+	case "apt-key":
+		return releaseAptKey(env, args[1:])
+	case "repo":
+		return releaseRepo(env, args[1:])
 	}
-	return exitcode.Newf(exitcode.Usage, "unknown command %q: keygen, manifest or sign (see `webui release --help`)", args[0])
+	return exitcode.Newf(exitcode.Usage, "unknown command %q: keygen, manifest, sign, apt-key or repo (see `webui release --help`)", args[0])
 }
 
 func releaseKeygen(env Env, args []string) error {

@@ -107,6 +107,10 @@ func updateCheck(ctx context.Context, env Env, args []string) error {
 		}
 		return nil
 	}
+	if res.Apt != nil {
+		fmt.Fprintf(env.Stdout, "webui %s: %s\n", res.Current, res.Message)
+		return nil
+	}
 	if res.Error != "" {
 		return exitcode.Newf(exitcode.Failure, "%s", res.Error)
 	}
@@ -139,6 +143,9 @@ func updateApply(ctx context.Context, env Env, args []string) error {
 	}
 	if *sig != "" && *from == "" {
 		return exitcode.Newf(exitcode.Usage, "--sig goes with --from")
+	}
+	if err := update.AptRefusal(""); err != nil {
+		return updateError(err)
 	}
 	for _, d := range []string{cfg.StateDir, cfg.LogDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {

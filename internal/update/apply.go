@@ -141,6 +141,10 @@ type CheckResult struct {
 	Error     string    `json:"error,omitempty"`
 	// Cached: this answer is from an earlier check (see CheckCacheTTL).
 	Cached bool `json:"cached,omitempty"`
+	// Apt: apt updates this installation (webui-repo); the feed is not
+	// asked and Message says which command to run.
+	Apt     *AptSource `json:"apt,omitempty"`
+	Message string     `json:"message,omitempty"`
 }
 
 // CheckCacheTTL is how long a check's answer is reused.
@@ -149,6 +153,10 @@ const CheckCacheTTL = 10 * time.Minute
 // Check asks the feed whether a newer version exists, reusing an answer
 // younger than CheckCacheTTL unless force.
 func (s *Service) Check(ctx context.Context, force bool) CheckResult {
+	if a := aptSource(s.exe); a != nil {
+		return CheckResult{Current: s.o.Version, Target: s.o.Target, CheckedAt: time.Now().UTC(), Channel: s.o.Config.UpdateChannel,
+			Apt: a, Message: a.message()}
+	}
 	s.mu.Lock()
 	if c := s.cached; c != nil && !force && time.Since(c.CheckedAt) < CheckCacheTTL {
 		res := *c
@@ -335,6 +343,9 @@ func (j *Job) Method() string { return j.plan.Method }
 // artifact for this target, the version order, where it installs, and
 // free space. The Job it returns holds the lock until Run ends.
 func (s *Service) Prepare(ctx context.Context, req ApplyRequest) (_ *Job, err error) {
+	if a := aptSource(s.exe); a != nil {
+		return nil, errApt(a)
+	}
 	lock, err := TryLock(s.stateDir())
 	if err != nil {
 		return nil, err

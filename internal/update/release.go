@@ -41,6 +41,8 @@ func BuildManifest(dist, version, channel, notes string, published time.Time) (*
 		switch {
 		case strings.HasPrefix(name, "webui-") && knownTarget(strings.TrimPrefix(name, "webui-")):
 			target, kind = strings.TrimPrefix(name, "webui-"), KindBinary
+		case strings.HasPrefix(name, "webui-repo_"):
+			continue // the apt repository's package: apt installs it, not self-update
 		case strings.HasSuffix(name, ".deb"):
 			ver, arch, ok := splitDebName(name)
 			if !ok {

@@ -20,11 +20,14 @@ func TestLintian(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tagLine := regexp.MustCompile(`^([EWXIPNO]): webui(?: \w+)?: (\S+)`)
+	tagLine := regexp.MustCompile(`^([EWXIPNO]): webui(?:-repo)?(?: \w+)?: (\S+)`)
 
-	for _, name := range []string{"linux-amd64", "linux-arm64"} {
+	for _, name := range []string{"linux-amd64", "linux-arm64", "webui-repo"} {
 		t.Run(name, func(t *testing.T) {
-			deb := debPath(dist, v1, name)
+			deb := filepath.Join(dist, repoDebName("linux", v1))
+			if name != "webui-repo" {
+				deb = debPath(dist, v1, name)
+			}
 			cmd := exec.Command(lintian, "--tag-display-limit", "0", deb)
 			cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
 			var out bytes.Buffer

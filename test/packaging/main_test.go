@@ -93,6 +93,13 @@ func testMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "packaging tests: go build ./cmd/mkdeb: %v\n%s", err, out)
 		return 1
 	}
+	// Every build ships webui-repo, with the test repository's key and URL.
+	stopRepos, err := setupAptRepos()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "packaging tests:", err)
+		return 1
+	}
+	defer stopRepos()
 	return m.Run()
 }
 
@@ -117,6 +124,9 @@ var aptPackage = map[string]string{
 	"qemu-aarch64-static": "qemu-user-static",
 	"unshare":             "util-linux",
 	"chroot":              "coreutils",
+	"apt-get":             "apt",
+	"apt-cache":           "apt",
+	"gpgv":                "gpgv",
 }
 
 // tool returns the path of an installed tool, or skips (fails under CI).
@@ -169,7 +179,8 @@ func debs(t *testing.T, key, version string, names ...string) string {
 // SOURCE_DATE_EPOCH from the caller's shell must not leak in.
 func runMkdeb(dist, version string, names ...string) (string, error) {
 	cmd := exec.Command(mkdeb, "--config", filepath.Join(repoRoot, "nfpm.yaml"), "--dist", dist,
-		"--version", version, "--only", strings.Join(names, ","))
+		"--version", version, "--only", strings.Join(names, ","),
+		"--apt-pubkey", filepath.Join(aptKeyDir, "apt.pub.gpg"), "--repo-url", aptRepoURL("good"))
 	cmd.Dir = repoRoot
 	cmd.Env = append(cleanEnv("VERSION", "SOURCE_DATE_EPOCH"), fmt.Sprintf("SOURCE_DATE_EPOCH=%d", epoch))
 	var out bytes.Buffer

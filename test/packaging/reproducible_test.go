@@ -16,7 +16,7 @@ func TestReproducible(t *testing.T) {
 	first := mainDebs(t)
 	second := debs(t, "repro", v1, names...)
 	for _, name := range names {
-		for _, f := range []string{"webui-" + name, filepath.Base(debPath(first, v1, name))} {
+		for _, f := range []string{"webui-" + name, filepath.Base(debPath(first, v1, name)), repoDebName(targetNamed(name).family, v1)} {
 			a, errA := os.ReadFile(filepath.Join(first, f))
 			b, errB := os.ReadFile(filepath.Join(second, f))
 			if errA != nil || errB != nil {

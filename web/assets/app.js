@@ -499,10 +499,13 @@
     },
     renderCheck(c) {
       kv($("up-info"), [
-        ["Current", c.current], ["Latest", c.latest || "unknown"], ["Target", c.target], ["Checked", fmtTime(c.checked_at)],
+        ["Current", c.current], c.apt ? ["Updated by", "apt: " + c.apt.command] : ["Latest", c.latest || "unknown"],
+        ["Target", c.target], ["Checked", fmtTime(c.checked_at)],
       ]);
       const apply = $("up-apply");
-      if (c.error) showMsg($("up-msg"), "The release feed could not be read: " + c.error, "bad");
+      // apt keeps this installation current (webui-repo): one updater, not two.
+      if (c.apt) showMsg($("up-msg"), "webui is installed from its apt repository (" + c.apt.sources + "). Update it with " + c.apt.command + ".", "ok");
+      else if (c.error) showMsg($("up-msg"), "The release feed could not be read: " + c.error, "bad");
       else if (c.available) showMsg($("up-msg"), "Version " + c.latest + " is available.", "ok");
       else showMsg($("up-msg"), "webui is up to date.", "ok");
       apply.hidden = !c.available || this.watching;

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/proc"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
 // Verdicts, for scripts ("verdict" in `webui diagnose --json`).
@@ -39,6 +40,11 @@ type Lifetime struct {
 	StartedAt time.Time  `json:"started_at"`
 	EndedAt   *time.Time `json:"ended_at,omitempty"`
 	LivedS    float64    `json:"lived_s"`
+	// LivedAtLeast: no exit was recorded (SIGKILL), so LivedS only runs to
+	// the last event or heartbeat; the lifetime lasted at least that long.
+	LivedAtLeast bool `json:"lived_at_least,omitempty"`
+	// Lived is LivedS for people: "3m0s", or "≥ 3m0s" when LivedAtLeast.
+	Lived string `json:"lived"`
 	Verdict   string     `json:"verdict"`
 	Reason    string     `json:"reason,omitempty"`
 	Summary   string     `json:"summary"`
@@ -280,15 +286,30 @@ type spawn struct {
 	outcome string
 	exec    bool
 	next    string // the lifetime it started, when it wrote its first line
+	reach   time.Duration
 }
 
-// spawnReach bounds how long after a spawn a lifetime with that pid is
-// taken to be the spawned process, not a later one reusing the pid: the
-// delayed helper's retries (15 s doubling, 5 tries) span under 8 minutes.
-const spawnReach = 15 * time.Minute
+// reachOf bounds how long after a spawn a lifetime with that pid is taken
+// to be the spawned process, not a later one reusing the pid: the whole
+// restart schedule the starter recorded in its "started" step (the
+// default schedule when it recorded none).
+func reachOf(ev map[string]any) time.Duration {
+	sec := func(k string) time.Duration {
+		f, _ := ev[k].(float64)
+		return time.Duration(f * float64(time.Second))
+	}
+	if ev == nil || num(ev, "attempts") <= 0 {
+		return schedule.Default().Total()
+	}
+	s := schedule.New(sec("delay_s"), sec("survive_s"), num(ev, "attempts"))
+	if c := sec("cap_s"); c > 0 {
+		s.Cap = max(c, s.Delay)
+	}
+	return s.Total()
+}
 
 func (s *spawn) covers(started time.Time) bool {
-	return !started.Before(s.t.Add(-restartWindowTolerance)) && started.Before(s.t.Add(spawnReach))
+	return !started.Before(s.t.Add(-restartWindowTolerance)) && started.Before(s.t.Add(s.reach))
 }
 
 // judge fills in each lifetime's verdict: the origin's 3-state restart
@@ -299,12 +320,13 @@ func judge(lts []*Lifetime, o LoadOptions) []*Lifetime {
 	var spawns []*spawn
 	for _, lt := range lts {
 		var last *spawn
+		var started map[string]any // the starter's "started" step
 		for _, ev := range lt.events {
 			t, _ := tm(ev)
 			switch str(ev, "event") {
 			case EvPreRestart:
 				if str(ev, "strategy") == "exec" {
-					last = &spawn{pid: lt.PID, t: t, by: lt.ID, exec: true}
+					last = &spawn{pid: lt.PID, t: t, by: lt.ID, exec: true, reach: reachOf(nil)}
 					spawns = append(spawns, last)
 				}
 			case EvResumed:
@@ -316,8 +338,10 @@ func judge(lts []*Lifetime, o LoadOptions) []*Lifetime {
 			case EvHelper:
 				pid := num(ev, "pid")
 				switch str(ev, "step") {
+				case "started":
+					started = ev
 				case "spawned":
-					last = &spawn{pid: pid, t: t, by: lt.ID}
+					last = &spawn{pid: pid, t: t, by: lt.ID, reach: reachOf(started)}
 					spawns = append(spawns, last)
 				case "killed":
 					for _, s := range spawns {
@@ -413,7 +437,13 @@ func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 			lt.LivedS = t.Sub(lt.StartedAt).Seconds()
 		}
 	}
-	defer func() { lt.Evidence = ev }()
+	defer func() {
+		if lt.EndedAt == nil && lt.Verdict != Running && lt.Verdict != CorruptRecord {
+			ev = append(ev, lt.livedAtLeast()...)
+		}
+		lt.Lived = fmtLived(lt.LivedS, lt.LivedAtLeast)
+		lt.Evidence = ev
+	}()
 
 	if lt.corrupt != "" {
 		lt.Verdict = CorruptRecord
@@ -517,20 +547,50 @@ func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 		lt.Verdict = DiedInStartup
 		lt.Summary = "died in startup, before the signal trap was installed (killed, or a failure in early startup)"
 	}
-	if lt.Verdict != KilledUntraced {
-		return
+}
+
+// livedAtLeast: a lifetime that ended without an exit record lived at
+// least until its last event, or its record's last heartbeat (to within
+// HeartbeatEvery).
+func (lt *Lifetime) livedAtLeast() (evidence []string) {
+	if len(lt.events) == 0 {
+		return nil
 	}
+	lt.LivedAtLeast = true
 	last := lt.events[len(lt.events)-1]
 	if t, ok := tm(last); ok {
-		ev = append(ev, "last event "+str(last, "event")+" at "+t.Local().Format("15:04:05.000"))
-		lt.LivedS = t.Sub(lt.StartedAt).Seconds() // at least this long
+		if lt.Verdict == KilledUntraced {
+			evidence = append(evidence, "last event "+str(last, "event")+" at "+t.Local().Format("15:04:05.000"))
+		}
+		lt.LivedS = max(lt.LivedS, t.Sub(lt.StartedAt).Seconds())
 	}
-	// The heartbeat touches the record while the process lives: its mtime
-	// says how long it lived at least, to within HeartbeatEvery.
 	if st, err := os.Stat(lt.Record); err == nil && st.ModTime().Sub(lt.StartedAt).Seconds() > lt.LivedS {
 		lt.LivedS = st.ModTime().Sub(lt.StartedAt).Seconds()
-		ev = append(ev, "last heartbeat "+st.ModTime().Local().Format("15:04:05"))
+		if lt.Verdict == KilledUntraced {
+			evidence = append(evidence, "last heartbeat "+st.ModTime().Local().Format("15:04:05"))
+		}
 	}
+	return evidence
+}
+
+// fmtLived is a lifetime's length for people; "≥" marks a lower bound.
+func fmtLived(s float64, atLeast bool) string {
+	d := time.Duration(s * float64(time.Second))
+	var out string
+	switch {
+	case d <= 0:
+		return "-"
+	case d < time.Second:
+		out = d.Round(time.Millisecond).String()
+	case d < time.Hour:
+		out = d.Round(time.Second).String()
+	default:
+		out = d.Round(time.Minute).String()
+	}
+	if atLeast {
+		out = "≥ " + out
+	}
+	return out
 }
 
 // superseded: an exec restart keeps the pid, so the old image's record

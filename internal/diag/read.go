@@ -44,18 +44,18 @@ type Lifetime struct {
 	// the last event or heartbeat; the lifetime lasted at least that long.
 	LivedAtLeast bool `json:"lived_at_least,omitempty"`
 	// Lived is LivedS for people: "3m0s", or "≥ 3m0s" when LivedAtLeast.
-	Lived string `json:"lived"`
-	Verdict   string     `json:"verdict"`
-	Reason    string     `json:"reason,omitempty"`
-	Summary   string     `json:"summary"`
-	Evidence  []string   `json:"evidence"`
-	Hint      string     `json:"hint,omitempty"`
-	Addr      string     `json:"addr,omitempty"`
-	Panics    int        `json:"panics,omitempty"`
-	Signals   []string   `json:"signals,omitempty"`
-	RestartOf string     `json:"restart_of,omitempty"`
-	Record    string     `json:"record,omitempty"`
-	CrashFile string     `json:"crash_file,omitempty"`
+	Lived     string   `json:"lived"`
+	Verdict   string   `json:"verdict"`
+	Reason    string   `json:"reason,omitempty"`
+	Summary   string   `json:"summary"`
+	Evidence  []string `json:"evidence"`
+	Hint      string   `json:"hint,omitempty"`
+	Addr      string   `json:"addr,omitempty"`
+	Panics    int      `json:"panics,omitempty"`
+	Signals   []string `json:"signals,omitempty"`
+	RestartOf string   `json:"restart_of,omitempty"`
+	Record    string   `json:"record,omitempty"`
+	CrashFile string   `json:"crash_file,omitempty"`
 	// Details, with --id only.
 	Events []json.RawMessage `json:"events,omitempty"`
 	Crash  string            `json:"crash,omitempty"`

@@ -11,6 +11,7 @@ import (
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/proc"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 	"github.com/termux-webui/webui/internal/server"
 )
 
@@ -244,6 +245,19 @@ func probeTimeout(deadline time.Time) time.Duration {
 	return d
 }
 
+// restartOver: old has exited, its delayed restart's starter is done
+// (no intent, no starter lock) and no server runs.
+func (i *Instance) restartOver(old int) bool {
+	if proc.Alive(old) {
+		return false
+	}
+	if _, ok := schedule.ReadIntent(i.RunDir); ok || schedule.Held(i.RunDir) {
+		return false
+	}
+	_, running := i.Running()
+	return !running
+}
+
 // StopResult says what Stop did.
 type StopResult struct {
 	PID        int
@@ -322,7 +336,9 @@ func (i *Instance) Restart(ctx context.Context, o StartOptions) (RestartResult, 
 		if h, err := i.Probe(ctx, addr, 2*time.Second); err == nil {
 			before = h.StartedAt
 			if h.Restart.Strategy == "delayed" {
-				wait += i.RestartDelay // the helper waits out the kill window first
+				// The starter waits out the kill window first, and may
+				// retry: the whole schedule (it ends sooner if it gives up).
+				wait += schedule.Lead + i.Schedule.Total()
 			}
 		}
 	}
@@ -345,6 +361,10 @@ func (i *Instance) Restart(ctx context.Context, o StartOptions) (RestartResult, 
 		if time.Now().After(deadline) {
 			return RestartResult{OldPID: pid}, exitcode.Newf(exitcode.Failure,
 				"no restarted server answered /health within %s (pid %d was asked with SIGUSR2); see `webui diagnose` and `webui ctl status`", wait, pid)
+		}
+		if i.restartOver(pid) {
+			return RestartResult{OldPID: pid}, exitcode.Newf(exitcode.Failure,
+				"the delayed restart of pid %d is over and no server runs (it gave up, or `ctl stop` ended it); see `webui diagnose` and `webui ctl status`", pid)
 		}
 		if err := sleep(ctx, pollEvery); err != nil {
 			return RestartResult{OldPID: pid}, err

@@ -39,6 +39,9 @@ type HelperOptions struct {
 	By string
 	// Stdout and Stderr receive the server's output (nil: ours).
 	Stdout, Stderr *os.File
+	// Exited is when the old process was seen to exit (zero: when this
+	// helper sees it gone); the schedule counts from it.
+	Exited time.Time
 	// Wait bounds waiting for the old process (default 2 minutes).
 	Wait time.Duration
 	Logf func(format string, a ...any)
@@ -98,6 +101,9 @@ func RunHelper(ctx context.Context, o HelperOptions) error {
 		return fmt.Errorf("old process %d did not exit", o.OldPID)
 	}
 	gone := time.Now()
+	if !o.Exited.IsZero() && o.Exited.Before(gone) {
+		gone = o.Exited
+	}
 	ev("old-gone", map[string]any{"old_pid": o.OldPID})
 
 	var result error

@@ -13,7 +13,9 @@ import (
 
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/ctl"
+	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/proc"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
 // ConfirmTimeout is how long a new version has to answer /health after the
@@ -117,7 +119,9 @@ func (j *Job) pending(prev string) (Pending, error) {
 	p.StartTicks, _ = proc.StartTicks(p.PID)
 	bound := ConfirmTimeout + cfg.RestartDelay
 	if p.Strategy == "delayed" {
-		bound += cfg.RestartSurvive
+		// The starter (helper or watchdog) may retry on the whole schedule;
+		// wait ends sooner once it is done without a server.
+		bound = ConfirmTimeout + schedule.Lead + schedule.New(cfg.RestartDelay, cfg.RestartSurvive, cfg.RestartAttempts).Total()
 	}
 	p.Deadline = now.Add(bound)
 	return p, writePending(PendingFile(cfg.StateDir), p)
@@ -298,6 +302,20 @@ func (c *confirmer) wait(ctx context.Context) (int, string) {
 				}
 			}
 		}
+		// A delayed restart's starter that is done while no server runs
+		// will start nothing more.
+		if p.Strategy == "delayed" && p.PID > 0 && !sameProcess(p.PID, p.StartTicks) {
+			_, intent := schedule.ReadIntent(p.RunDir)
+			if _, held := inst.Running(); !held && !intent && !schedule.Held(p.RunDir) {
+				if gone.IsZero() {
+					gone = time.Now()
+				} else if time.Since(gone) > 2*time.Second {
+					return 0, fmt.Sprintf("the delayed restart into %s is over and no server answers (%s)", p.To, last)
+				}
+			} else {
+				gone = time.Time{}
+			}
+		}
 		if time.Now().After(p.Deadline) {
 			return 0, fmt.Sprintf("%s did not answer /health at %s within %s (%s)", p.To, p.Health, p.Deadline.Sub(p.Started).Round(time.Second), last)
 		}
@@ -425,52 +443,6 @@ func (c *confirmer) awaitVersion(ctx context.Context, version string, within tim
 	return 0
 }
 
-// The .deb cache: the .deb of the version installed by the last dpkg
-// update (current.deb) and of the one before (prev.deb), each with a
-// .version file. A dpkg rollback reinstalls prev.deb.
-func cachedDeb(stateDir, name, version string) string {
-	path := filepath.Join(Dir(stateDir), name+".deb")
-	b, err := os.ReadFile(path + ".version")
-	if err != nil || strings.TrimSpace(string(b)) != version {
-		return ""
-	}
-	if _, err := os.Stat(path); err != nil {
-		return ""
-	}
-	return path
-}
-
-func (j *Job) cachedDeb(name, version string) string { return cachedDeb(j.s.stateDir(), name, version) }
-
-// rotateDebCache makes the .deb of the running version (if cached) the
-// one a rollback reinstalls.
-func (j *Job) rotateDebCache() {
-	dir := Dir(j.s.stateDir())
-	_ = os.Remove(filepath.Join(dir, "prev.deb.version"))
-	_ = os.Remove(filepath.Join(dir, "prev.deb"))
-	if j.cachedDeb("current", j.from) == "" {
-		return
-	}
-	if os.Rename(filepath.Join(dir, "current.deb"), filepath.Join(dir, "prev.deb")) == nil {
-		_ = os.Rename(filepath.Join(dir, "current.deb.version"), filepath.Join(dir, "prev.deb.version"))
-	}
-}
-
-// cacheDeb keeps the installed .deb as current.deb.
-func cacheDeb(stateDir, staged, version string) {
-	dir := Dir(stateDir)
-	tmp := filepath.Join(dir, "current.deb.tmp")
-	if err := copyFile(staged, tmp); err != nil {
-		return
-	}
-	_ = os.Remove(filepath.Join(dir, "current.deb.version"))
-	if os.Rename(tmp, filepath.Join(dir, "current.deb")) != nil {
-		_ = os.Remove(tmp)
-		return
-	}
-	_ = config.WriteFileAtomic(filepath.Join(dir, "current.deb.version"), []byte(version+"\n"), 0o600)
-}
-
 // Startup is called by a server as it starts. If no update holds the lock
 // (a helper confirming, another apply), it settles what an interrupted
 // update left: a pending update whose helper is gone is finished (this
@@ -479,6 +451,9 @@ func cacheDeb(stateDir, staged, version string) {
 func (s *Service) Startup() {
 	if p, err := ReadPending(PendingFile(s.stateDir())); err == nil && CompareVersions(p.To, s.o.Version) == 0 {
 		s.record(map[string]any{"step": "new-version-started", "from": p.From, "to": p.To})
+		if p.HelperPID > 0 {
+			diag.Go("update confirm reaper", func() { reapChild(p.HelperPID) })
+		}
 	}
 	lock, err := TryLock(s.stateDir())
 	if err != nil {

@@ -1,0 +1,120 @@
+package ctl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/restart"
+	"github.com/termux-webui/webui/internal/restart/schedule"
+)
+
+// carryRestart sees a delayed restart through. The old server named who
+// starts the next one in its intent record: the watchdog itself, which is
+// long-lived and so outlives Android's kill window, or a helper. While a
+// helper holds the starter lock, the watchdog waits for it (at most the
+// schedule's Total) and starts nothing: one starter. A helper that is gone
+// with the restart unfinished is taken over. exited is when the old
+// server was seen to exit (zero: unknown, count from now).
+func (w *Watchdog) carryRestart(ctx context.Context, in schedule.Intent, exited time.Time) {
+	sched, err := schedule.Parse(in.Schedule)
+	if err != nil {
+		sched = w.inst.Schedule
+	}
+	lock, err := schedule.TryLock(w.inst.RunDir)
+	if errors.Is(err, schedule.ErrBusy) {
+		w.act(fmt.Sprintf("a delayed restart of pid %d is under way: its helper (pid %d) starts the server; waiting for it to finish (at most %s)",
+			in.PID, in.HelperPID, sched.Total().Round(time.Second)), nil)
+		if lock = w.waitStarter(ctx, helperWaitLimit(sched)); lock == nil {
+			return
+		}
+		if _, ok := schedule.ReadIntent(w.inst.RunDir); !ok {
+			lock.Release()
+			w.afterRestart(ctx, nil, "its helper")
+			return
+		}
+		w.act(fmt.Sprintf("the helper of pid %d's delayed restart is gone before it finished: the watchdog takes over", in.PID), nil)
+	} else if err != nil {
+		w.act(fmt.Sprintf("delayed restart of pid %d: %v", in.PID, err), nil)
+		return
+	}
+	defer lock.Release()
+	argv, health := in.Argv, in.Health
+	if len(argv) == 0 {
+		argv = append([]string{w.inst.Exe, "serve"}, w.inst.ServeArgs...)
+	}
+	if health == "" {
+		health = "http://" + w.inst.HealthAddr(0) + "/health"
+	}
+	due := exited
+	if due.IsZero() {
+		due = time.Now()
+	}
+	due = due.Add(sched.Delay)
+	w.act(fmt.Sprintf("delayed restart of pid %d: the watchdog starts the server %s after its exit (schedule: %s)", in.PID, sched.Delay, sched), &due)
+	con, err := os.OpenFile(w.inst.ConsoleLog(), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err == nil {
+		defer con.Close()
+	}
+	err = restart.RunHelper(ctx, restart.HelperOptions{
+		Record: in.Record, OldPID: in.PID, Schedule: sched, Health: health, Argv: argv, Env: w.inst.serverEnv(),
+		RunDir: w.inst.RunDir, StoppedFile: w.inst.StoppedFile(), Locked: true, By: schedule.ByWatchdog,
+		Stdout: con, Stderr: con, Exited: exited, Logf: w.o.Logf,
+	})
+	if ctx.Err() != nil {
+		return
+	}
+	w.afterRestart(ctx, err, "the watchdog")
+}
+
+// helperWaitLimit is how long the watchdog leaves a delayed restart to its
+// helper: the whole schedule, counted from the old server's exit, and a
+// minute for a slow phone.
+func helperWaitLimit(s schedule.Schedule) time.Duration { return s.Total() + time.Minute }
+
+// afterRestart takes stock once a delayed restart is over.
+func (w *Watchdog) afterRestart(ctx context.Context, err error, by string) {
+	now := time.Now()
+	if pid, ok := w.inst.Running(); ok && err == nil {
+		w.fails, w.note, w.crashes, w.long = 0, "", 0, false
+		w.outageStart, w.healthySince, w.lastOK, w.serverPID, w.mine = time.Time{}, now, now, pid, pid
+		w.act(fmt.Sprintf("delayed restart done (%s started it): server pid %d survived", by, pid), nil)
+		return
+	}
+	if _, stopped := w.inst.Stopped(); stopped || errors.Is(err, restart.ErrStopped) {
+		w.once("stopped", "the server was stopped on purpose (webui ctl stop) during its delayed restart: leaving it down")
+		return
+	}
+	why := "it gave up"
+	if err != nil {
+		why = err.Error()
+	}
+	w.act(fmt.Sprintf("the delayed restart carried out by %s did not bring a server up (%s): handling it as a death", by, why), nil)
+	w.deathAt, w.lastExit = now, now
+	w.fails, w.outageStart, w.healthySince = w.o.Failures, now, time.Time{}
+	w.down(ctx, errors.New("delayed restart failed: "+why))
+}
+
+// waitStarter blocks until the starter lock is free and returns it held,
+// or nil once limit passed or ctx ended.
+func (w *Watchdog) waitStarter(ctx context.Context, limit time.Duration) *schedule.Lock {
+	got := make(chan *schedule.Lock, 1)
+	diag.Go("watchdog restart lock", func() {
+		l, _ := schedule.WaitLock(w.inst.RunDir)
+		got <- l
+	})
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case l := <-got:
+		return l
+	case <-ctx.Done():
+	case <-t.C:
+		w.act(fmt.Sprintf("the delayed restart's helper is still at work after %s: no longer waiting for it", limit.Round(time.Second)), nil)
+	}
+	diag.Go("watchdog restart lock release", func() { (<-got).Release() })
+	return nil
+}

@@ -445,6 +445,18 @@ func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 		lt.Evidence = ev
 	}()
 
+	if len(lt.events) == 0 {
+		// Killed between creating its record and writing its first line.
+		for _, s := range spawns {
+			if s.pid == lt.PID && s.by != lt.ID && s.covers(lt.StartedAt) {
+				lt.Verdict = KilledInRestartWindow
+				lt.Summary = "killed in the restart window in its first instant: a restart started it, and its record is empty"
+				lt.Hint = restartHint
+				ev = append(ev, "started by the restart of "+s.by, "empty record")
+				return
+			}
+		}
+	}
 	if lt.corrupt != "" {
 		lt.Verdict = CorruptRecord
 		lt.Summary = "record is corrupt: " + lt.corrupt

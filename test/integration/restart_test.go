@@ -58,12 +58,16 @@ func ownBinary(t *testing.T, src string) string {
 	return dst
 }
 
-// startKillWindow runs the fixture against bin with window w and returns
-// its log path.
-func startKillWindow(t *testing.T, bin string, w time.Duration) string {
+// startKillWindow runs the fixture against bin (and more paths of it)
+// with window w and returns its log path.
+func startKillWindow(t *testing.T, bin string, w time.Duration, more ...string) string {
 	t.Helper()
 	log := filepath.Join(t.TempDir(), "killwindow.log")
-	cmd := exec.Command(killWindowFixture(t), "-exe", bin, "-window", w.String(), "-log", log)
+	args := []string{"-exe", bin, "-window", w.String(), "-log", log}
+	for _, m := range more {
+		args = append(args, "-exe", m)
+	}
+	cmd := exec.Command(killWindowFixture(t), args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

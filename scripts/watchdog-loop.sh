@@ -1,4 +1,4 @@
-#!/data/data/com.termux/files/usr/bin/sh
+#!/bin/sh
 # webui-watchdog-loop: run `webui watchdog` in the background, detached from
 # the terminal, for good. The watchdog polls /health and brings the server
 # back when it goes dark (`webui watchdog --help`); this loop only starts

@@ -45,6 +45,8 @@ type StartError struct {
 	Console []string
 	// Lifetime is the server's lifetime record, when it wrote one.
 	Lifetime *diag.Lifetime
+	// Signal killed the server before it answered (0: it exited, or lives).
+	Signal syscall.Signal
 }
 
 func (e *StartError) Error() string { return e.Msg }
@@ -184,7 +186,9 @@ func (i *Instance) spawn(ctx context.Context, deadline time.Time) (res StartResu
 			case werr != nil:
 				return fail(exitcode.Failure, fmt.Sprintf("the server (pid %d) is gone before it answered /health", pid))
 			case ws.Signaled():
-				return fail(exitcode.Failure, fmt.Sprintf("the server (pid %d) was killed by %s before it answered /health", pid, diag.SignalName(ws.Signal())))
+				res, lost, err := fail(exitcode.Failure, fmt.Sprintf("the server (pid %d) was killed by %s before it answered /health", pid, diag.SignalName(ws.Signal())))
+				err.(*StartError).Signal = ws.Signal()
+				return res, lost, err
 			case ws.ExitStatus() == exitcode.Running:
 				if other, ok := i.Running(); ok && other != pid {
 					return StartResult{}, true, nil

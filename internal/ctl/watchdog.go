@@ -196,12 +196,12 @@ func (w *Watchdog) arm() {
 // it asked for is carried out (or left to its helper); any other death is
 // an outage, handled at once rather than after failed probes.
 func (w *Watchdog) died(ctx context.Context, d death) {
-	if _, stopped := w.inst.Stopped(); stopped {
-		w.once("stopped", "the server was stopped on purpose (webui ctl stop): leaving it down")
+	if in, ok := schedule.ReadIntent(w.inst.RunDir); ok && in.PID == d.pid {
+		w.carryRestart(ctx, in, d.at) // it also knows a stop
 		return
 	}
-	if in, ok := schedule.ReadIntent(w.inst.RunDir); ok && in.PID == d.pid {
-		w.carryRestart(ctx, in, d.at)
+	if _, stopped := w.inst.Stopped(); stopped {
+		w.once("stopped", "the server was stopped on purpose (webui ctl stop): leaving it down")
 		return
 	}
 	if _, held := w.inst.Running(); held {

@@ -24,6 +24,14 @@ func (w *Watchdog) carryRestart(ctx context.Context, in schedule.Intent, exited 
 	if err != nil {
 		sched = w.inst.Schedule
 	}
+	if at, stopped := w.inst.Stopped(); stopped && !at.Before(in.At.Add(-time.Second)) {
+		// `ctl stop` came after the restart was asked for: it wins.
+		if !schedule.Held(w.inst.RunDir) {
+			schedule.RemoveIntent(w.inst.RunDir, in.PID)
+		}
+		w.once("stopped", "the server was stopped on purpose (webui ctl stop) during its delayed restart: leaving it down")
+		return
+	}
 	lock, err := schedule.TryLock(w.inst.RunDir)
 	if errors.Is(err, schedule.ErrBusy) {
 		w.act(fmt.Sprintf("a delayed restart of pid %d is under way: its helper (pid %d) starts the server; waiting for it to finish (at most %s)",
@@ -61,7 +69,7 @@ func (w *Watchdog) carryRestart(ctx context.Context, in schedule.Intent, exited 
 	}
 	err = restart.RunHelper(ctx, restart.HelperOptions{
 		Record: in.Record, OldPID: in.PID, Schedule: sched, Health: health, Argv: argv, Env: w.inst.serverEnv(),
-		RunDir: w.inst.RunDir, StoppedFile: w.inst.StoppedFile(), Locked: true, By: schedule.ByWatchdog,
+		RunDir: w.inst.RunDir, StoppedFile: w.inst.StoppedFile(), Since: in.At, Locked: true, By: schedule.ByWatchdog,
 		Stdout: con, Stderr: con, Exited: exited, Logf: w.o.Logf,
 	})
 	if ctx.Err() != nil {

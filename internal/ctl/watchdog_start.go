@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
 // startWhenDue starts the server once the kill window and the backoff
@@ -88,6 +90,7 @@ func (w *Watchdog) start(ctx context.Context) bool {
 	if ctx.Err() != nil {
 		return false
 	}
+	w.recordStart(t0, res, err)
 	now := time.Now()
 	if err == nil {
 		w.fails, w.note = 0, ""
@@ -124,4 +127,28 @@ func (w *Watchdog) start(ctx context.Context) bool {
 	}
 	w.act(fmt.Sprintf("start failed (%d in a row, exit %d): %s", w.crashes, code, msg), nil)
 	return false
+}
+
+// recordStart notes a start after a death in the dead server's record, as
+// a restart helper does, so `webui diagnose` names a start that Android
+// killed in its restart window killed_in_restart_window, whoever started
+// it.
+func (w *Watchdog) recordStart(t0 time.Time, res StartResult, err error) {
+	rec := w.inst.recordOf(w.serverPID)
+	if rec == "" || w.serverPID == 0 || res.Already {
+		return
+	}
+	pid := res.PID
+	var se *StartError
+	if errors.As(err, &se) {
+		pid = se.PID
+	}
+	if pid == 0 || pid == w.serverPID {
+		return
+	}
+	_ = diag.AppendHelperEvent(rec, "spawned", map[string]any{"pid": pid, "by": schedule.ByWatchdog, "t": t0.UTC()})
+	if se != nil && se.Signal != 0 {
+		_ = diag.AppendHelperEvent(rec, "killed", map[string]any{"pid": pid, "by": schedule.ByWatchdog, "signal": int(se.Signal),
+			"detail": fmt.Sprintf("pid %d killed by %s before it answered /health", pid, diag.SignalName(se.Signal))})
+	}
 }

@@ -30,9 +30,11 @@ type HelperOptions struct {
 	Strace   string // strace binary, "" = no strace
 	// RunDir holds the intent and the starter lock; "" skips both.
 	RunDir string
-	// StoppedFile is `ctl stop`'s marker: once it is newer than the
-	// restart, nothing more is started.
+	// StoppedFile is `ctl stop`'s marker: once it is newer than Since (the
+	// restart's request; zero: when RunHelper began), nothing more is
+	// started.
 	StoppedFile string
+	Since       time.Time
 	// Locked: the caller already holds the starter lock.
 	Locked bool
 	// By names the starter in the record (schedule.ByHelper by default).
@@ -88,9 +90,13 @@ func RunHelper(ctx context.Context, o HelperOptions) error {
 		}
 		defer schedule.RemoveIntent(o.RunDir, o.OldPID)
 	}
+	since := o.Since
+	if since.IsZero() {
+		since = began
+	}
 	stopped := func() bool {
 		st, err := os.Stat(o.StoppedFile)
-		return o.StoppedFile != "" && err == nil && !st.ModTime().Before(began.Add(-time.Second))
+		return o.StoppedFile != "" && err == nil && !st.ModTime().Before(since.Add(-time.Second))
 	}
 
 	wctx, cancel := context.WithTimeout(ctx, o.Wait)

@@ -44,4 +44,3 @@ func (c *confirmer) awaitVersion(ctx context.Context, version string, within tim
 	}
 	return 0
 }
-

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -157,6 +158,7 @@ func (w *Watchdog) Run(ctx context.Context) error {
 	w.act(fmt.Sprintf("%s: watching the server's pid file lock for its death; polling http://%s/health every %s for hangs (timeout %s), acting after %d failures",
 		how, addr, w.o.Interval, w.o.Timeout, w.o.Failures), nil)
 	w.deaths = newDeathWatch(w.inst.PIDFile)
+	started := pidFileChanges(filepath.Dir(w.inst.PIDFile), filepath.Base(w.inst.PIDFile))
 	// A delayed restart that the previous watchdog (or a helper that
 	// died) left unfinished.
 	if in, ok := schedule.ReadIntent(w.inst.RunDir); ok && !proc.Alive(in.PID) {
@@ -171,6 +173,7 @@ func (w *Watchdog) Run(ctx context.Context) error {
 		case d := <-w.deaths.died:
 			w.watching = 0
 			w.died(ctx, d)
+		case <-started: // a server wrote its pid file: arm on it
 		case <-t.C:
 			w.tick(ctx)
 			t.Reset(w.o.Interval)
@@ -183,13 +186,19 @@ func (w *Watchdog) Run(ctx context.Context) error {
 // arm has the death watch wait for the running server, if one runs and
 // it is not watched yet.
 func (w *Watchdog) arm() {
-	if w.watching != 0 {
-		return
-	}
 	if pid, ok := w.inst.Running(); ok {
-		w.watching = pid
-		w.deaths.arm <- pid
+		w.armPID(pid)
 	}
+}
+
+// armPID watches pid, a server known to have run a moment ago: if it died
+// since, the death watch fires at once.
+func (w *Watchdog) armPID(pid int) {
+	if w.watching != 0 || w.deaths == nil {
+		return // the pending event names the old pid; died() sees the new one
+	}
+	w.watching = pid
+	w.deaths.arm <- pid
 }
 
 // died acts on a server's death the moment it happens: a delayed restart

@@ -1,9 +1,13 @@
 package ctl
 
 import (
+	"bytes"
 	"os"
 	"syscall"
 	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/termux-webui/webui/internal/diag"
 )
@@ -55,4 +59,47 @@ func waitUnlocked(path string) time.Time {
 	at := time.Now()
 	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	return at
+}
+
+// pidFileChanges signals (coalesced) each time a file named name in dir
+// is written or moved into place: a server that someone else starts
+// writes its pid file, and the watchdog arms its death watch on it at
+// once, not at its next probe. It blocks in read(2) on an inotify fd, so
+// it costs nothing while nothing happens. nil when inotify is unavailable
+// (the probes then find new servers).
+func pidFileChanges(dir, name string) <-chan struct{} {
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC)
+	if err != nil {
+		return nil
+	}
+	if _, err := unix.InotifyAddWatch(fd, dir, unix.IN_CLOSE_WRITE|unix.IN_MODIFY|unix.IN_MOVED_TO|unix.IN_CREATE); err != nil {
+		unix.Close(fd)
+		return nil
+	}
+	ch := make(chan struct{}, 1)
+	diag.Go("watchdog pid file watch", func() {
+		defer unix.Close(fd)
+		buf := make([]byte, 64*(unix.SizeofInotifyEvent+unix.NAME_MAX+1))
+		for {
+			n, err := unix.Read(fd, buf)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil || n <= 0 {
+				return
+			}
+			for off := 0; off+unix.SizeofInotifyEvent <= n; {
+				ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
+				nameBytes := buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(ev.Len)]
+				if string(bytes.TrimRight(nameBytes, "\x00")) == name {
+					select {
+					case ch <- struct{}{}:
+					default:
+					}
+				}
+				off += unix.SizeofInotifyEvent + int(ev.Len)
+			}
+		}
+	})
+	return ch
 }

@@ -89,6 +89,7 @@ func (w *Watchdog) afterRestart(ctx context.Context, err error, by string) {
 	if pid, ok := w.inst.Running(); ok && err == nil {
 		w.fails, w.note, w.crashes, w.long = 0, "", 0, false
 		w.outageStart, w.healthySince, w.lastOK, w.serverPID, w.mine = time.Time{}, now, now, pid, pid
+		w.armPID(pid)
 		w.act(fmt.Sprintf("delayed restart done (%s started it): server pid %d survived", by, pid), nil)
 		return
 	}

@@ -100,6 +100,7 @@ func (w *Watchdog) start(ctx context.Context) bool {
 			return true
 		}
 		w.mine = res.PID
+		w.armPID(res.PID)
 		w.act(fmt.Sprintf("started server pid %d: /health answered after %s", res.PID, now.Sub(t0).Round(time.Millisecond)), nil)
 		if _, stopped := w.inst.Stopped(); stopped {
 			// `ctl stop` ran while we started it: it found nothing to stop.

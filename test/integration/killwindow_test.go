@@ -284,7 +284,21 @@ func TestWatchdogSeesDeathWithoutProbe(t *testing.T) {
 		t.Errorf("watchdog log:\n%s", wlog())
 	}
 	oneListener(t, addr, h3.PID)
+	// Stopped on purpose, then started by someone else: the watchdog arms
+	// on the new server as it writes its pid file, not at its next probe.
+	settings := []string{"--addr", addr, "--state-dir", filepath.Join(p.dir, "state"), "--log-dir", filepath.Join(p.dir, "log"),
+		"--run-dir", filepath.Join(p.dir, "run"), "--config", filepath.Join(p.dir, "webui.conf")}
+	for _, c := range [][]string{{"ctl", "stop"}, {"ctl", "start"}} {
+		if code, out, errOut := runCLI(t, nil, append(c, settings...)...); code != 0 {
+			t.Fatalf("%v: %d %s %s", c, code, out, errOut)
+		}
+	}
+	h4 := waitHealth(t, addr, 10*time.Second, func(h health) bool { return h.PID != h3.PID })
+	time.Sleep(200 * time.Millisecond)
+	syscall.Kill(h4.PID, syscall.SIGKILL)
+	h5 := waitHealth(t, addr, 10*time.Second, func(h health) bool { return h.PID != h4.PID })
+	oneListener(t, addr, h5.PID)
 	w.signal(syscall.SIGTERM)
 	w.wait(10 * time.Second)
-	stopPID(t, h3.PID)
+	stopPID(t, h5.PID)
 }

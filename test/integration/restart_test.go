@@ -175,7 +175,9 @@ func helperSteps(t *testing.T, stateDir string) []string {
 	return steps
 }
 
-// The delayed path against the emulated Android kill window (W = 3 s).
+// The delayed path alone against the strict kill window (W = 3 s): the
+// helper outlives the old server's exit, and a start inside the window is
+// killed, retried and diagnosed.
 func TestDelayedRestartOutlastsKillWindow(t *testing.T) {
 	t.Parallel()
 	const window = 3 * time.Second
@@ -204,6 +206,7 @@ func TestDelayedRestartOutlastsKillWindow(t *testing.T) {
 		if steps != "started,old-gone,delay-done,spawned,survived" {
 			t.Fatalf("helper steps %s", steps)
 		}
+		oneListener(t, addr, h.PID)
 		stopPID(t, h.PID)
 	})
 	t.Run("no delay: killed, retried, survives", func(t *testing.T) {
@@ -239,6 +242,8 @@ func TestDelayedRestartOutlastsKillWindow(t *testing.T) {
 		if killed == 0 {
 			t.Fatalf("diagnose reports no killed_in_restart_window: %+v", diagnose(t, state))
 		}
+		killsDiagnosed(t, klog, state)
+		oneListener(t, addr, h.PID)
 		stopPID(t, h.PID)
 	})
 }

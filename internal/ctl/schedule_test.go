@@ -3,6 +3,9 @@ package ctl
 import (
 	"context"
 	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"testing/quick"
 	"time"
@@ -90,6 +93,40 @@ func TestCrashLoopCounts(t *testing.T) {
 	} {
 		if got := crashLoopCounts(c.lived, c.ready, stable); got != c.want {
 			t.Errorf("%s: counts %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// A planted restart intent cannot make the watchdog run another command,
+// ask another host or write outside the state dir.
+func TestCheckIntentRefusesPlanted(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "webui")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w := &Watchdog{inst: &Instance{Exe: exe, Addr: "127.0.0.1:8787", StateDir: filepath.Join(dir, "state"), ServeArgs: []string{"--addr", "127.0.0.1:8787"}}}
+	rec := filepath.Join(dir, "state", "lifetimes", "20261201T000000.000000Z-42.jsonl")
+	own := []string{exe, "serve", "--addr", "127.0.0.1:8787"}
+	for _, c := range []struct {
+		name           string
+		in             schedule.Intent
+		argv           []string
+		health, record string
+		bad            bool
+	}{
+		{"as the server writes it", schedule.Intent{Argv: []string{exe, "serve", "--addr", "127.0.0.1:8787"}, Health: "http://127.0.0.1:8787/health", Record: rec},
+			[]string{exe, "serve", "--addr", "127.0.0.1:8787"}, "http://127.0.0.1:8787/health", rec, false},
+		{"another command", schedule.Intent{Argv: []string{"/bin/sh", "-c", "touch pwned"}, Health: "http://127.0.0.1:8787/health", Record: rec},
+			own, "http://127.0.0.1:8787/health", rec, true},
+		{"our binary, another subcommand", schedule.Intent{Argv: []string{exe, "update", "apply"}}, own, "http://127.0.0.1:8787/health", "", true},
+		{"a remote /health", schedule.Intent{Argv: own, Health: "http://attacker.example:80/health"}, own, "http://127.0.0.1:8787/health", "", true},
+		{"a record elsewhere", schedule.Intent{Argv: own, Record: filepath.Join(dir, "state", "lifetimes", "..", "..", "bashrc.jsonl")}, own, "http://127.0.0.1:8787/health", "", true},
+		{"not a record", schedule.Intent{Argv: own, Record: "/etc/passwd"}, own, "http://127.0.0.1:8787/health", "", true},
+	} {
+		argv, health, record, bad := w.checkIntent(c.in)
+		if strings.Join(argv, " ") != strings.Join(c.argv, " ") || health != c.health || record != c.record || (bad != "") != c.bad {
+			t.Errorf("%s: argv %q health %q record %q bad %q", c.name, argv, health, record, bad)
 		}
 	}
 }

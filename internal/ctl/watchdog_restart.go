@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
@@ -50,12 +54,9 @@ func (w *Watchdog) carryRestart(ctx context.Context, in schedule.Intent, exited 
 		return
 	}
 	defer lock.Release()
-	argv, health := in.Argv, in.Health
-	if len(argv) == 0 {
-		argv = append([]string{w.inst.Exe, "serve"}, w.inst.ServeArgs...)
-	}
-	if health == "" {
-		health = "http://" + w.inst.HealthAddr(0) + "/health"
+	argv, health, record, bad := w.checkIntent(in)
+	if bad != "" {
+		w.act(fmt.Sprintf("the restart intent of pid %d %s: ignoring that part of it", in.PID, bad), nil)
 	}
 	due := exited
 	if due.IsZero() {
@@ -68,7 +69,7 @@ func (w *Watchdog) carryRestart(ctx context.Context, in schedule.Intent, exited 
 		defer con.Close()
 	}
 	err = restart.RunHelper(ctx, restart.HelperOptions{
-		Record: in.Record, OldPID: in.PID, Schedule: sched, Health: health, Argv: argv, Env: w.inst.serverEnv(),
+		Record: record, OldPID: in.PID, Schedule: sched, Health: health, Argv: argv, Env: w.inst.serverEnv(),
 		RunDir: w.inst.RunDir, StoppedFile: w.inst.StoppedFile(), Since: in.At, Locked: true, By: schedule.ByWatchdog,
 		Stdout: con, Stderr: con, Exited: exited, Logf: w.o.Logf,
 	})
@@ -76,6 +77,48 @@ func (w *Watchdog) carryRestart(ctx context.Context, in schedule.Intent, exited 
 		return
 	}
 	w.afterRestart(ctx, err, "the watchdog")
+}
+
+// checkIntent takes from an intent record only what the watchdog would
+// do itself: it starts its own binary as `serve` (else its own command
+// line), asks a loopback /health, and appends to a lifetime record in the
+// state dir. The run dir is the user's own, but a planted intent must not
+// make the watchdog run or write anything else.
+func (w *Watchdog) checkIntent(in schedule.Intent) (argv []string, health, record, bad string) {
+	own := append([]string{w.inst.Exe, "serve"}, w.inst.ServeArgs...)
+	argv = in.Argv
+	switch {
+	case len(argv) == 0:
+		argv = own
+	case !sameFile(argv[0], w.inst.Exe) || (len(argv) > 1 && argv[1] != "serve" && !strings.HasPrefix(argv[1], "-")):
+		argv, bad = own, fmt.Sprintf("names a command other than this webui's server (%q)", in.Argv[0])
+	}
+	health = "http://" + w.inst.HealthAddr(0) + "/health"
+	if u, err := url.Parse(in.Health); err == nil && u.Scheme == "http" && u.Path == "/health" && isLoopback(u.Hostname()) {
+		health = in.Health
+	} else if in.Health != "" {
+		bad = fmt.Sprintf("names a /health URL that is not on loopback (%q)", in.Health)
+	}
+	if rel, err := filepath.Rel(diag.Dir(w.inst.StateDir), in.Record); err == nil && !strings.Contains(rel, "/") && strings.HasSuffix(rel, ".jsonl") && !strings.HasPrefix(rel, ".") {
+		record = in.Record
+	} else if in.Record != "" {
+		bad = fmt.Sprintf("names a record outside the state dir (%q)", in.Record)
+	}
+	return argv, health, record, bad
+}
+
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // helperWaitLimit is how long the watchdog leaves a delayed restart to its

@@ -904,8 +904,14 @@ func TestCtlScriptsShellcheck(t *testing.T) {
 			t.Errorf("%s is not executable", s)
 		}
 		b, _ := os.ReadFile(p)
-		if !bytes.HasPrefix(b, []byte("#!/data/data/com.termux/files/usr/bin/sh\n")) {
-			t.Errorf("%s: not Termux's sh: %q", s, strings.SplitN(string(b), "\n", 2)[0])
+		// scripts/ run from a clone anywhere (mkdeb gives the Termux
+		// packages Termux's sh); packaging/termux/ runs only on Termux.
+		want := "#!/data/data/com.termux/files/usr/bin/sh\n"
+		if strings.HasPrefix(s, "scripts/") {
+			want = "#!/bin/sh\n"
+		}
+		if !bytes.HasPrefix(b, []byte(want)) {
+			t.Errorf("%s: %q, want %q", s, strings.SplitN(string(b), "\n", 2)[0], strings.TrimSpace(want))
 		}
 		if dash, err := exec.LookPath("dash"); err == nil {
 			if out, err := exec.Command(dash, "-n", p).CombinedOutput(); err != nil {

@@ -3,6 +3,7 @@ package integration
 import (
 	"bufio"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -301,4 +302,49 @@ func TestWatchdogSeesDeathWithoutProbe(t *testing.T) {
 	w.signal(syscall.SIGTERM)
 	w.wait(10 * time.Second)
 	stopPID(t, h5.PID)
+}
+
+// A helper that dies before its restart is done is taken over: a watchdog
+// started afterwards finds the intent record, the old server gone and the
+// starter lock free, and carries the restart out itself.
+func TestWatchdogTakesOverFromDeadHelper(t *testing.T) {
+	t.Parallel()
+	bin := ownBinary(t, binary)
+	addr := freeAddr(t)
+	p := start(t, opts{bin: bin, args: []string{"--addr", addr, "--restart-mode", "delayed", "--restart-delay", "3s", "--restart-survive", "1s"}})
+	_, h0 := p.health(false)
+	postRestart(t, addr)
+	if code, _ := p.wait(15 * time.Second); code != 0 {
+		t.Fatalf("the old server exited %d", code)
+	}
+	b, err := os.ReadFile(filepath.Join(p.dir, "run", "webui.restart"))
+	if err != nil {
+		t.Fatalf("no restart intent: %v", err)
+	}
+	var in struct {
+		HelperPID int `json:"helper_pid"`
+	}
+	if err := json.Unmarshal(b, &in); err != nil || in.HelperPID == 0 {
+		t.Fatalf("intent %s: %v", b, err)
+	}
+	syscall.Kill(in.HelperPID, syscall.SIGKILL)
+	for syscall.Kill(in.HelperPID, 0) == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	w := startWatchdog(t, bin, p, addr, "--interval", "10m")
+	h := waitHealth(t, addr, 20*time.Second, func(h health) bool { return h.PID != h0.PID })
+	waitSteps(t, filepath.Join(p.dir, "state"), "survived", 10*time.Second)
+	rec, _ := filepath.Glob(filepath.Join(p.dir, "state", "lifetimes", "*-"+strconv.Itoa(h0.PID)+".jsonl"))
+	rb, _ := os.ReadFile(rec[0])
+	if !strings.Contains(string(rb), `"by":"watchdog"`) || !strings.Contains(string(rb), `"step":"survived"`) {
+		t.Errorf("the watchdog did not carry the restart:\n%s", rb)
+	}
+	ctlEventually(t, 5*time.Second, "the intent is removed after the restart", func() bool {
+		_, err := os.Stat(filepath.Join(p.dir, "run", "webui.restart"))
+		return os.IsNotExist(err)
+	})
+	oneListener(t, addr, h.PID)
+	w.signal(syscall.SIGTERM)
+	w.wait(10 * time.Second)
+	stopPID(t, h.PID)
 }

@@ -221,15 +221,25 @@ func TestStrictWindowAttempts8(t *testing.T) {
 	stopPID(t, h.PID)
 }
 
-// `ctl stop` during the helper's survival window wins: the helper starts
-// nothing more, and nothing listens afterwards.
+// `ctl stop` during the starter's survival window wins, whether the
+// helper or the watchdog started the server: nothing more is started, and
+// nothing listens afterwards.
 func TestStrictWindowStopDuringSurvival(t *testing.T) {
 	t.Parallel()
+	t.Run("helper", func(t *testing.T) { t.Parallel(); stopDuringSurvival(t, false) })
+	t.Run("watchdog", func(t *testing.T) { t.Parallel(); stopDuringSurvival(t, true) })
+}
+
+func stopDuringSurvival(t *testing.T, withWatchdog bool) {
 	bin := ownBinary(t, binary)
 	klog := startKillWindow(t, bin, 3*time.Second)
 	addr := freeAddr(t)
 	p := start(t, opts{bin: bin, args: []string{"--addr", addr, "--restart-mode", "delayed", "--restart-delay", "4s", "--restart-survive", "4s"}})
 	_, h0 := p.health(false)
+	if withWatchdog {
+		w := startWatchdog(t, bin, p, addr, "--interval", "200ms", "--timeout", "300ms")
+		defer func() { w.signal(syscall.SIGTERM); w.wait(10 * time.Second) }()
+	}
 	postRestart(t, addr)
 	h := waitHealth(t, addr, 20*time.Second, func(h health) bool { return h.PID != h0.PID })
 	// The CLI runs from the shared binary: the strict window would also
@@ -247,6 +257,10 @@ func TestStrictWindowStopDuringSurvival(t *testing.T) {
 	}
 	if steps2 := strings.Join(helperSteps(t, state), ","); steps2 != steps || strings.Count(steps, "spawned") != 1 {
 		t.Fatalf("helper steps %s, then %s", steps, steps2)
+	}
+	rec, _ := filepath.Glob(filepath.Join(state, "lifetimes", "*-"+strconv.Itoa(h0.PID)+".jsonl"))
+	if b, _ := os.ReadFile(rec[0]); withWatchdog != strings.Contains(string(b), `"by":"watchdog"`) {
+		t.Errorf("watchdog %v, but the record says:\n%s", withWatchdog, b)
 	}
 	code, out, _ := runCLI(t, nil, append([]string{"ctl", "status"}, settings...)...)
 	if code != 3 || !strings.Contains(out, "stopped") {

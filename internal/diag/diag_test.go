@@ -251,6 +251,11 @@ func TestVerdicts(t *testing.T) {
 			want: map[string]want{
 				oldDelayed.id(): {verdict: CleanExit, summary: []string{"restart (SIGTERM)"}, reason: "restart"},
 				"~201":          {verdict: KilledInRestartWindow, summary: []string{"before its first instruction", "restart helper spawned it"}, hint: "restart_delay"}}},
+		{name: "restart window: killed with an empty record", lives: []life{oldDelayed, {pid: 201, start: at(10 * time.Second), raw: str("")}},
+			want: map[string]want{
+				idOf(at(10*time.Second), 201): {verdict: KilledInRestartWindow, summary: []string{"empty"}, hint: "restart_delay"}}, n: 2},
+		{name: "empty record, no restart started it", lives: []life{{pid: 202, start: at(0), raw: str("")}},
+			want: map[string]want{idOf(at(0), 202): {verdict: CorruptRecord}}},
 		{name: "restart window: spawned process still starting", lives: []life{oldDelayed}, alive: []int{201},
 			want: map[string]want{oldDelayed.id(): {verdict: CleanExit}}},
 		{name: "restart window: helper saw it killed, no first line", lives: []life{oldDelayedKilled}, alive: []int{201}, // pid reused since

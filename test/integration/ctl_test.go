@@ -720,7 +720,7 @@ func TestWatchdogAndroidKillWindow(t *testing.T) {
 	e.watchdog("--interval", "200ms", "--timeout", "300ms")
 	// The strict kill window also takes a watchdog exec'd less than 2 s
 	// before the server dies: a watchdog runs long before a death.
-	time.Sleep(2500 * time.Millisecond)
+	time.Sleep(3 * time.Second)
 
 	ctlKill(t, old.PID, syscall.SIGKILL)
 	t0 := time.Now()

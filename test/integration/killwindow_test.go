@@ -162,6 +162,7 @@ func TestStrictWindowWatchdogRestart(t *testing.T) {
 	p := start(t, opts{bin: bin, args: []string{"--addr", addr, "--restart-mode", "delayed", "--restart-delay", "1s", "--restart-survive", "1s"}})
 	_, h0 := p.health(false)
 	w := startWatchdog(t, bin, p, addr, "--interval", "10m")
+	time.Sleep(time.Second) // a margin on the 2 s lead, should the fixture see the exec late
 	postRestart(t, addr)
 	h := waitHealth(t, addr, 30*time.Second, func(h health) bool { return h.PID != h0.PID })
 	state := filepath.Join(p.dir, "state")
@@ -196,10 +197,13 @@ func TestStrictWindowAttempts8(t *testing.T) {
 	p := start(t, opts{bin: bin, args: []string{"--addr", addr, "--restart-mode", "delayed", "--restart-delay", "0", "--restart-survive", "1s", "--restart-attempts", "8"}})
 	_, h0 := p.health(false)
 	postRestart(t, addr)
-	// The old server exits 2.5 s after the request; attempts come at
-	// +0, +1 and +3 s (killed) and +7 s. Start the watchdog after the
-	// window, while the helper waits for attempt 4.
-	time.Sleep(2500*time.Millisecond + 5500*time.Millisecond)
+	// Attempts come at +0, +1 and +3 s after the old server's exit
+	// (killed) and at +7 s. Start the watchdog after the window, while
+	// the helper waits for attempt 4.
+	if code, _ := p.wait(15 * time.Second); code != 0 {
+		t.Fatalf("the old server exited %d", code)
+	}
+	time.Sleep(time.Until(exitTime(t, filepath.Join(p.dir, "state"), h0.PID).Add(5500 * time.Millisecond)))
 	w := startWatchdog(t, bin, p, addr, "--interval", "200ms", "--timeout", "300ms")
 	h := waitHealth(t, addr, 30*time.Second, func(h health) bool { return h.PID != h0.PID })
 	state := filepath.Join(p.dir, "state")
@@ -239,6 +243,7 @@ func stopDuringSurvival(t *testing.T, withWatchdog bool) {
 	if withWatchdog {
 		w := startWatchdog(t, bin, p, addr, "--interval", "200ms", "--timeout", "300ms")
 		defer func() { w.signal(syscall.SIGTERM); w.wait(10 * time.Second) }()
+		time.Sleep(time.Second) // a margin on the 2 s lead, should the fixture see the exec late
 	}
 	postRestart(t, addr)
 	h := waitHealth(t, addr, 20*time.Second, func(h health) bool { return h.PID != h0.PID })
@@ -361,4 +366,25 @@ func TestWatchdogTakesOverFromDeadHelper(t *testing.T) {
 	w.signal(syscall.SIGTERM)
 	w.wait(10 * time.Second)
 	stopPID(t, h.PID)
+}
+
+// exitTime is when pid's lifetime record says it exited.
+func exitTime(t *testing.T, state string, pid int) time.Time {
+	t.Helper()
+	rec, _ := filepath.Glob(filepath.Join(state, "lifetimes", "*-"+strconv.Itoa(pid)+".jsonl"))
+	if len(rec) == 0 {
+		t.Fatalf("no record of pid %d", pid)
+	}
+	b, _ := os.ReadFile(rec[len(rec)-1])
+	for _, line := range strings.Split(string(b), "\n") {
+		var ev struct {
+			Event string
+			T     time.Time
+		}
+		if json.Unmarshal([]byte(line), &ev) == nil && ev.Event == "exit" {
+			return ev.T
+		}
+	}
+	t.Fatalf("pid %d recorded no exit:\n%s", pid, b)
+	return time.Time{}
 }

@@ -88,7 +88,13 @@ func RunHelper(ctx context.Context, o HelperOptions) error {
 			}
 			defer l.Release()
 		}
-		defer schedule.RemoveIntent(o.RunDir, o.OldPID)
+		// Done, or given up: the intent goes. Interrupted (SIGTERM): it
+		// stays, so a watchdog started later takes the restart over.
+		defer func() {
+			if ctx.Err() == nil {
+				schedule.RemoveIntent(o.RunDir, o.OldPID)
+			}
+		}()
 	}
 	since := o.Since
 	if since.IsZero() {

@@ -1,4 +1,4 @@
-#!/data/data/com.termux/files/usr/bin/sh
+#!/bin/sh
 # start-webui: start the webui server in the background and wait until it
 # answers (`webui ctl start`), with the environment an interactive Termux
 # shell has, so it also works from Termux:Boot, Termux:Widget or cron.

@@ -1,7 +1,7 @@
-#!/data/data/com.termux/files/usr/bin/sh
+#!/bin/sh
 # webui-watchdog-loop: run `webui watchdog` in the background, detached from
-# the terminal, for good. The watchdog polls /health and brings the server
-# back when it goes dark (`webui watchdog --help`); this loop only starts
+# the terminal, for good. The watchdog brings the server back when it dies
+# (seen at once) or hangs (`webui watchdog --help`); this loop only starts
 # the watchdog again if the watchdog itself dies, pausing 1s, 2s, 4s, ...
 # up to 5 minutes. It ends when the watchdog exits 0 (stopped on purpose:
 # `webui ctl stop --watchdog`) or 4 (another watchdog already runs).

@@ -38,7 +38,7 @@ func packageTarget(o options, t Target, bin string, warn io.Writer) (string, err
 	if err := renderStage(o, t, info, bin, stage); err != nil {
 		return "", err
 	}
-	if err := resolveContents(o, t, info, warn); err != nil {
+	if err := resolveContents(o, t, info, stage, warn); err != nil {
 		return "", err
 	}
 
@@ -119,7 +119,7 @@ func loadInfo(o options, t Target, bin, stage string) (*nfpm.Info, error) {
 // resolveContents resolves relative sources against the source tree, and
 // drops, with a warning, the entries whose source does not exist.
 // Maintainer scripts must exist.
-func resolveContents(o options, t Target, info *nfpm.Info, warn io.Writer) error {
+func resolveContents(o options, t Target, info *nfpm.Info, stage string, warn io.Writer) error {
 	var kept files.Contents
 	for _, c := range info.Contents {
 		// The family tag has done its job; the deb packager keeps only
@@ -136,6 +136,14 @@ func resolveContents(o options, t Target, info *nfpm.Info, warn io.Writer) error
 			continue
 		} else if err != nil {
 			return err
+		}
+		if t.Family == Termux {
+			// Scripts keep #!/bin/sh in the tree; Android has no /bin/sh.
+			src, err := stageShebang(c.Source, stage, t.Family.layout().Prefix)
+			if err != nil {
+				return err
+			}
+			c.Source = src
 		}
 		kept = append(kept, c)
 	}

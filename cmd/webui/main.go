@@ -32,7 +32,7 @@ func commands() []app.Command {
 		{Name: "restart-helper", Summary: "(internal) carry a delayed restart across the old process's exit", Run: app.RestartHelper},
 		{Name: "update", Summary: "check for, apply and follow self-updates (check, apply, status)", Run: app.Update},
 		{Name: "version", Summary: "print the version", Run: app.Version},
-		{Name: "watchdog", Summary: "keep the server up: restart it when /health goes dark", Run: app.Watchdog},
+		{Name: "watchdog", Summary: "keep the server up: restart it when it dies or hangs", Run: app.Watchdog},
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/proc"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
 // errSilent marks an exit code whose explanation is already on the screen
@@ -125,6 +126,7 @@ func ctlInstance(cfg *config.Config, serveArgs []string) (*ctl.Instance, error) 
 		Addr: cfg.Addr, RunDir: cfg.RunDir, LogDir: cfg.LogDir, StateDir: cfg.StateDir,
 		PIDFile: PIDFile(cfg.RunDir), Exe: exe, ServeArgs: serveArgs,
 		Android: detectPlatform().Android.Value, RestartDelay: cfg.RestartDelay,
+		Schedule: schedule.New(cfg.RestartDelay, cfg.RestartSurvive, cfg.RestartAttempts),
 	}, nil
 }
 
@@ -361,7 +363,7 @@ func ctlLogs(ctx context.Context, env Env, args []string) error {
 // webui-watchdog-loop runs it detached and restarts it if it dies.
 func Watchdog(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "watchdog", "watchdog [--interval D] [--timeout D] [--failures N] [flags]")
-	interval := fs.Duration("interval", 5*time.Second, "how often to ask /health")
+	interval := fs.Duration("interval", 30*time.Second, "how often to ask /health, to catch a hung server (a death is seen at once, without asking)")
 	timeout := fs.Duration("timeout", 3*time.Second, "how long one /health request may take")
 	failures := fs.Int("failures", 2, "act after this many failed /health requests in a row")
 	wait := fs.Duration("wait", 15*time.Second, "how long a started server has to answer /health (a younger pid file counts as starting)")

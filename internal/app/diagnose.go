@@ -73,8 +73,12 @@ func Line(lt diag.Lifetime) string {
 	if v == "" {
 		v = "?"
 	}
+	lived := lt.Lived // "≥ 3m0s" when the end was not recorded
+	if lived == "" {
+		lived = fmtDur(lt.LivedS)
+	}
 	s := fmt.Sprintf("%s  pid %-7d %-10s lived %-9s %-24s %s", lt.StartedAt.Local().Format("2006-01-02 15:04:05"), lt.PID, v,
-		fmtDur(lt.LivedS), lt.Verdict, lt.Summary)
+		lived, lt.Verdict, lt.Summary)
 	if lt.Panics > 0 {
 		s += fmt.Sprintf(" [%d recovered panics]", lt.Panics)
 	}

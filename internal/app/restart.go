@@ -5,11 +5,12 @@ import (
 	"log"
 	"os"
 	"path/filepath"
-	"time"
 
+	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
 // Restart is `webui restart`, the same as `webui ctl restart`: ask the
@@ -24,12 +25,18 @@ func RestartHelper(ctx context.Context, env Env, args []string) error {
 	var o restart.HelperOptions
 	fs.StringVar(&o.Record, "record", "", "the old lifetime's record")
 	fs.IntVar(&o.OldPID, "old-pid", 0, "pid to wait for")
-	fs.DurationVar(&o.Delay, "delay", 15*time.Second, "wait this long after the old process exits")
-	fs.DurationVar(&o.Survive, "survive", 10*time.Second, "the new server must live this long")
-	fs.IntVar(&o.Attempts, "attempts", 5, "attempts")
+	sched := fs.String("schedule", schedule.Default().String(), "the restart schedule")
 	fs.StringVar(&o.Health, "health", "", "the new server's /health URL")
+	fs.StringVar(&o.RunDir, "run-dir", "", "the run dir: restart intent, starter lock, stopped marker")
 	if err := fs.Parse(args); err != nil {
 		return exitcode.New(exitcode.Usage, err)
+	}
+	var err error
+	if o.Schedule, err = schedule.Parse(*sched); err != nil {
+		return exitcode.New(exitcode.Usage, err)
+	}
+	if o.RunDir != "" {
+		o.StoppedFile = filepath.Join(o.RunDir, ctl.StoppedName)
 	}
 	o.Argv = fs.Args()
 	if o.OldPID <= 0 || len(o.Argv) == 0 || !filepath.IsAbs(o.Argv[0]) {

@@ -121,6 +121,10 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	}
 	engine := &restart.Engine{
 		Strategy: strategy, Android: report.Android.Value, Config: cfg, Recorder: rec, PIDFile: pf, Log: lg,
+		Watchdog: func() bool {
+			_, held, err := proc.Read((&ctl.Instance{RunDir: cfg.RunDir}).WatchdogPIDFile())
+			return err == nil && held
+		},
 	}
 	updates := startUpdates(ctx, cfg, rec, lg, strategy, report.Android.Value)
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/proc"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 	"github.com/termux-webui/webui/internal/server"
 	"github.com/termux-webui/webui/internal/version"
 )
@@ -41,6 +42,9 @@ type Instance struct {
 	// Android: wait out the restart kill window before starting.
 	Android      bool
 	RestartDelay time.Duration
+	// Schedule is the delayed restart's (restart_delay, restart_survive,
+	// restart_attempts).
+	Schedule schedule.Schedule
 	// Client asks /health; nil means a client without keep-alive.
 	Client *http.Client
 }

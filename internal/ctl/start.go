@@ -11,6 +11,7 @@ import (
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/proc"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 	"github.com/termux-webui/webui/internal/server"
 )
 
@@ -44,6 +45,8 @@ type StartError struct {
 	Console []string
 	// Lifetime is the server's lifetime record, when it wrote one.
 	Lifetime *diag.Lifetime
+	// Signal killed the server before it answered (0: it exited, or lives).
+	Signal syscall.Signal
 }
 
 func (e *StartError) Error() string { return e.Msg }
@@ -183,7 +186,9 @@ func (i *Instance) spawn(ctx context.Context, deadline time.Time) (res StartResu
 			case werr != nil:
 				return fail(exitcode.Failure, fmt.Sprintf("the server (pid %d) is gone before it answered /health", pid))
 			case ws.Signaled():
-				return fail(exitcode.Failure, fmt.Sprintf("the server (pid %d) was killed by %s before it answered /health", pid, diag.SignalName(ws.Signal())))
+				res, lost, err := fail(exitcode.Failure, fmt.Sprintf("the server (pid %d) was killed by %s before it answered /health", pid, diag.SignalName(ws.Signal())))
+				err.(*StartError).Signal = ws.Signal()
+				return res, lost, err
 			case ws.ExitStatus() == exitcode.Running:
 				if other, ok := i.Running(); ok && other != pid {
 					return StartResult{}, true, nil
@@ -242,6 +247,19 @@ func probeTimeout(deadline time.Time) time.Duration {
 		return 200 * time.Millisecond
 	}
 	return d
+}
+
+// restartOver: old has exited, its delayed restart's starter is done
+// (no intent, no starter lock) and no server runs.
+func (i *Instance) restartOver(old int) bool {
+	if proc.Alive(old) {
+		return false
+	}
+	if _, ok := schedule.ReadIntent(i.RunDir); ok || schedule.Held(i.RunDir) {
+		return false
+	}
+	_, running := i.Running()
+	return !running
 }
 
 // StopResult says what Stop did.
@@ -322,7 +340,9 @@ func (i *Instance) Restart(ctx context.Context, o StartOptions) (RestartResult, 
 		if h, err := i.Probe(ctx, addr, 2*time.Second); err == nil {
 			before = h.StartedAt
 			if h.Restart.Strategy == "delayed" {
-				wait += i.RestartDelay // the helper waits out the kill window first
+				// The starter waits out the kill window first, and may
+				// retry: the whole schedule (it ends sooner if it gives up).
+				wait += schedule.Lead + i.Schedule.Total()
 			}
 		}
 	}
@@ -345,6 +365,10 @@ func (i *Instance) Restart(ctx context.Context, o StartOptions) (RestartResult, 
 		if time.Now().After(deadline) {
 			return RestartResult{OldPID: pid}, exitcode.Newf(exitcode.Failure,
 				"no restarted server answered /health within %s (pid %d was asked with SIGUSR2); see `webui diagnose` and `webui ctl status`", wait, pid)
+		}
+		if i.restartOver(pid) {
+			return RestartResult{OldPID: pid}, exitcode.Newf(exitcode.Failure,
+				"the delayed restart of pid %d is over and no server runs (it gave up, or `ctl stop` ended it); see `webui diagnose` and `webui ctl status`", pid)
 		}
 		if err := sleep(ctx, pollEvery); err != nil {
 			return RestartResult{OldPID: pid}, err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -16,13 +17,16 @@ import (
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/proc"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 	"github.com/termux-webui/webui/internal/server"
 )
 
 // WatchdogOptions tune the watchdog. Zero values take the defaults of
 // `webui watchdog`.
 type WatchdogOptions struct {
-	Interval time.Duration // between /health probes (5s)
+	// Interval is between /health probes (30s). They only catch a hung
+	// server: a death is seen at once through the pid file lock.
+	Interval time.Duration
 	Timeout  time.Duration // one probe's limit (3s)
 	Failures int           // consecutive failed probes before acting (2)
 	// StartWait is a start's wait for /health; a server whose pid file is
@@ -54,7 +58,7 @@ func (o *WatchdogOptions) defaults() {
 			*d = v
 		}
 	}
-	set(&o.Interval, 5*time.Second)
+	set(&o.Interval, 30*time.Second)
 	set(&o.Timeout, 3*time.Second)
 	set(&o.StartWait, 15*time.Second)
 	set(&o.KillAfter, 10*time.Second)
@@ -73,21 +77,26 @@ func (o *WatchdogOptions) defaults() {
 	}
 }
 
-// Watchdog keeps one server up: it polls /health and, after Failures
-// failed probes in a row, acts on what it finds.
+// Watchdog keeps one server up. It learns of the server's death the
+// moment it happens (a blocking flock on the server's pid file, see
+// deathWatch) and polls /health only to catch a hang, acting after
+// Failures failed probes in a row. What it does:
 //
 //   - stopped on purpose (the webui.stopped marker): leaves it down;
+//   - exited for a delayed restart (the intent record): carries the
+//     restart out on its schedule, or waits while the helper named in the
+//     intent does (carryRestart);
 //   - alive but not answering (hung, SIGSTOPped): SIGUSR1 so the server
 //     records a stack dump, SIGTERM, SIGKILL after KillAfter, then a start;
-//   - gone: a start, except while a delayed restart's helper is still at
-//     work, or when runit or systemd supervises the server.
+//   - gone: a start, unless runit or systemd supervises the server.
 //
 // Starts go through Instance.Start, the path `ctl start` takes. On Android
 // a start never comes sooner than restart_delay after the last exit seen. A
 // crash loop backs off exponentially (Backoff), and a start that fails with
 // a config error (exit 2) or a taken port (exit 3) waits the longest delay
-// at once, unless the config file changes. Idle, the watchdog costs one
-// HTTP GET per interval on a kept-alive connection.
+// at once, unless the config file changes; crashLoopCounts says which
+// deaths count. Idle, the watchdog costs one HTTP GET per interval on a
+// kept-alive connection and a thread blocked in flock(2).
 type Watchdog struct {
 	inst *Instance
 	o    WatchdogOptions
@@ -111,6 +120,9 @@ type Watchdog struct {
 	reported          time.Time // the outage last reported as "down"
 	addrPID           int
 	addr              string
+	deaths            *deathWatch
+	watching          int       // the pid the death watch waits for
+	deathAt           time.Time // when the death watch saw the last death
 }
 
 // NewWatchdog makes a watchdog for inst. It gives inst a keep-alive client.
@@ -143,16 +155,72 @@ func (w *Watchdog) Run(ctx context.Context) error {
 	if addr == "" {
 		addr = w.inst.Addr
 	}
-	w.act(fmt.Sprintf("%s: polling http://%s/health every %s (timeout %s), acting after %d failures",
+	w.act(fmt.Sprintf("%s: watching the server's pid file lock for its death; polling http://%s/health every %s for hangs (timeout %s), acting after %d failures",
 		how, addr, w.o.Interval, w.o.Timeout, w.o.Failures), nil)
-	for {
-		w.tick(ctx)
-		if sleep(ctx, w.o.Interval) != nil {
-			break
+	w.deaths = newDeathWatch(w.inst.PIDFile)
+	started := pidFileChanges(filepath.Dir(w.inst.PIDFile), filepath.Base(w.inst.PIDFile))
+	// A delayed restart that the previous watchdog (or a helper that
+	// died) left unfinished.
+	if in, ok := schedule.ReadIntent(w.inst.RunDir); ok && !proc.Alive(in.PID) {
+		w.carryRestart(ctx, in, time.Time{})
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for ctx.Err() == nil {
+		w.arm()
+		select {
+		case <-ctx.Done():
+		case d := <-w.deaths.died:
+			w.watching = 0
+			w.died(ctx, d)
+		case <-started: // a server wrote its pid file: arm on it
+		case <-t.C:
+			w.tick(ctx)
+			t.Reset(w.o.Interval)
 		}
 	}
 	w.act("watchdog stopped", nil)
 	return nil
+}
+
+// arm has the death watch wait for the running server, if one runs and
+// it is not watched yet.
+func (w *Watchdog) arm() {
+	if pid, ok := w.inst.Running(); ok {
+		w.armPID(pid)
+	}
+}
+
+// armPID watches pid, a server known to have run a moment ago: if it died
+// since, the death watch fires at once.
+func (w *Watchdog) armPID(pid int) {
+	if w.watching != 0 || w.deaths == nil {
+		return // the pending event names the old pid; died() sees the new one
+	}
+	w.watching = pid
+	w.deaths.arm <- pid
+}
+
+// died acts on a server's death the moment it happens: a delayed restart
+// it asked for is carried out (or left to its helper); any other death is
+// an outage, handled at once rather than after failed probes.
+func (w *Watchdog) died(ctx context.Context, d death) {
+	if in, ok := schedule.ReadIntent(w.inst.RunDir); ok && in.PID == d.pid {
+		w.carryRestart(ctx, in, d.at) // it also knows a stop
+		return
+	}
+	if _, stopped := w.inst.Stopped(); stopped {
+		w.once("stopped", "the server was stopped on purpose (webui ctl stop): leaving it down")
+		return
+	}
+	if _, held := w.inst.Running(); held {
+		return // another server took over (an exec, a start by someone else)
+	}
+	w.deathAt, w.serverPID = d.at, d.pid
+	w.fails = w.o.Failures
+	w.outageStart = d.at
+	w.healthySince = time.Time{}
+	w.down(ctx, fmt.Errorf("server pid %d died (its pid file lock was released)", d.pid))
 }
 
 // tick probes once and acts when the failures add up.
@@ -250,10 +318,11 @@ func (w *Watchdog) down(ctx context.Context, cause error) {
 		w.killHung(ctx, pid, cause)
 		w.lastExit = time.Now()
 	} else {
-		lts, _ := diag.Load(w.inst.StateDir, diag.LoadOptions{})
-		if w.restartPending(lts) {
+		if in, ok := schedule.ReadIntent(w.inst.RunDir); ok && !proc.Alive(in.PID) {
+			w.carryRestart(ctx, in, time.Time{})
 			return
 		}
+		lts, _ := diag.Load(w.inst.StateDir, diag.LoadOptions{})
 		if !w.outageStart.Equal(w.reported) { // once per outage
 			w.reported = w.outageStart
 			w.countFailure(w.serverPID)
@@ -287,18 +356,35 @@ func (w *Watchdog) down(ctx context.Context, cause error) {
 // exit its finish script waits out).
 const supervisedGrace = 2 * time.Minute
 
-// countFailure counts the loss of a server we started that had not yet
-// been stable as one more failure in a row.
+// countFailure applies the crash-loop rule (crashLoopCounts) to the
+// server that went, as its lifetime record tells its start and readiness.
 func (w *Watchdog) countFailure(pid int) {
 	w.lastFail = time.Now()
-	if w.mine != 0 && pid == w.mine && !w.outageAfterStable {
+	lt := w.inst.lifetimeOf(pid)
+	if lt == nil {
+		// No record (diagnostics off): only what the probes saw.
+		if w.mine != 0 && pid == w.mine && !w.outageAfterStable {
+			w.crashes++
+		}
+		return
+	}
+	died := w.deathAt
+	if died.IsZero() || died.Before(lt.StartedAt) {
+		died = time.Now()
+	}
+	if crashLoopCounts(died.Sub(lt.StartedAt), lt.Addr != "", w.o.StableAfter) {
 		w.crashes++
+	} else {
+		w.crashes, w.long = 0, false
 	}
 }
 
 // exitTime is the latest moment the server can have exited. On Android
 // the next start must come restart_delay after it.
 func (w *Watchdog) exitTime(lts []diag.Lifetime) time.Time {
+	if !w.deathAt.IsZero() && (w.lastOK.IsZero() || w.deathAt.After(w.lastOK)) {
+		return w.deathAt // seen as it happened
+	}
 	if !w.lastOK.IsZero() && !w.outageStart.IsZero() && w.outageStart.After(w.lastOK) {
 		// It answered at lastOK and was gone at outageStart.
 		return w.outageStart
@@ -312,183 +398,6 @@ func (w *Watchdog) exitTime(lts []diag.Lifetime) time.Time {
 		}
 	}
 	return time.Time{}
-}
-
-// restartPending: the newest lifetime asked for a delayed restart, and its
-// helper has not yet reported that the new server survived or that it gave
-// up. The helper starts the server then; two starters would race.
-func (w *Watchdog) restartPending(lts []diag.Lifetime) bool {
-	if len(lts) == 0 || lts[0].Verdict == diag.Running {
-		return false
-	}
-	lt, err := diag.Find(w.inst.StateDir, lts[0].ID, diag.LoadOptions{})
-	if err != nil {
-		return false
-	}
-	var delayed bool
-	var last time.Time
-	for _, raw := range lt.Events {
-		var ev struct {
-			Event    string    `json:"event"`
-			Strategy string    `json:"strategy"`
-			Step     string    `json:"step"`
-			T        time.Time `json:"t"`
-		}
-		if json.Unmarshal(raw, &ev) != nil {
-			continue
-		}
-		switch {
-		case ev.Event == diag.EvPreRestart && ev.Strategy == "delayed":
-			delayed, last = true, ev.T
-		case ev.Event == diag.EvHelper && (ev.Step == "survived" || ev.Step == "gave-up"):
-			delayed = false
-		case ev.Event == diag.EvHelper:
-			last = ev.T
-		}
-	}
-	limit := 2*time.Minute + 16*w.inst.RestartDelay // the helper's retries double its delay
-	if !delayed || time.Since(last) > limit {
-		return false
-	}
-	w.once("restart-pending", fmt.Sprintf("a delayed restart of pid %d is in progress: leaving the start to its helper", lt.PID))
-	return true
-}
-
-// killHung gets a stack dump from a server that does not answer, then
-// stops it.
-func (w *Watchdog) killHung(ctx context.Context, pid int, cause error) {
-	w.act(fmt.Sprintf("server pid %d runs but /health failed %d times (%s): SIGUSR1 for a stack dump, then SIGTERM", pid, w.fails, errString(cause)), nil)
-	dumped, killed, err := w.inst.KillHung(ctx, pid, w.o.KillAfter, "watchdog: /health did not answer")
-	what := "stopped by SIGTERM"
-	if killed {
-		what = fmt.Sprintf("killed with SIGKILL (no exit %s after SIGTERM)", w.o.KillAfter)
-	}
-	if dumped {
-		what = "stack dump recorded; " + what
-	} else {
-		what = "no stack dump recorded; " + what
-	}
-	if err != nil {
-		what += fmt.Sprintf(" (%v)", err)
-	}
-	w.act(fmt.Sprintf("server pid %d: %s", pid, what), nil)
-}
-
-// startWhenDue starts the server once the kill window and the backoff
-// allow, retrying failed starts on the backoff schedule.
-func (w *Watchdog) startWhenDue(ctx context.Context) {
-	for ctx.Err() == nil {
-		due, why := w.due()
-		if d := time.Until(due); d > 0 {
-			w.act(fmt.Sprintf("next start in %s: %s", d.Round(time.Millisecond), why), &due)
-			if !w.waitUntil(ctx, due) {
-				return
-			}
-		}
-		if w.start(ctx) {
-			return
-		}
-		if _, held := w.inst.Running(); held {
-			return // it runs but did not answer: the next ticks judge it
-		}
-	}
-}
-
-// due is the earliest time the next start may come, and why.
-func (w *Watchdog) due() (time.Time, string) {
-	var due time.Time
-	why := ""
-	if w.inst.Android && !w.lastExit.IsZero() {
-		due = w.lastExit.Add(w.inst.RestartDelay)
-		why = fmt.Sprintf("Android kills a process started within restart_delay (%s) of the last exit", w.inst.RestartDelay)
-	}
-	d := w.o.Backoff.Delay(w.crashes)
-	if w.long {
-		d = w.o.Backoff.Max
-	}
-	if t := w.lastFail.Add(d); d > 0 && t.After(due) {
-		due = t
-		why = fmt.Sprintf("backing off after %d failed starts in a row", w.crashes)
-		if w.long {
-			why = "the last start failed with a config error or a taken port: retrying slowly (a change to the config file retries now)"
-		}
-	}
-	return due, why
-}
-
-// waitUntil waits for due, one interval at a time. It returns false when
-// the start is off: ctx ended, the server was stopped on purpose, or
-// someone else started it.
-func (w *Watchdog) waitUntil(ctx context.Context, due time.Time) bool {
-	for {
-		d := min(w.o.Interval, time.Until(due))
-		if d <= 0 {
-			return true
-		}
-		if sleep(ctx, d) != nil {
-			return false
-		}
-		if _, stopped := w.inst.Stopped(); stopped {
-			w.once("stopped", "the server was stopped on purpose (webui ctl stop): leaving it down")
-			return false
-		}
-		if h, err := w.probe(ctx); err == nil {
-			w.act(fmt.Sprintf("server pid %d answers (someone else started it): not starting one", h.PID), nil)
-			w.healthy(h, time.Now())
-			return false
-		}
-		if w.long && w.o.ConfigFile != "" && !modTime(w.o.ConfigFile).Equal(w.failedCfg) {
-			w.act("the config file changed: starting now", nil)
-			w.reload()
-			return true
-		}
-	}
-}
-
-// start starts the server; false when that failed.
-func (w *Watchdog) start(ctx context.Context) bool {
-	t0 := time.Now()
-	cfgTime := modTime(w.o.ConfigFile) // as the server is about to read it
-	res, err := w.inst.Start(ctx, StartOptions{Wait: w.o.StartWait, IgnoreWindow: true})
-	if ctx.Err() != nil {
-		return false
-	}
-	now := time.Now()
-	if err == nil {
-		w.fails, w.note = 0, ""
-		w.healthySince, w.lastOK, w.serverPID, w.outageStart = now, now, res.PID, time.Time{}
-		if res.Already {
-			w.act(fmt.Sprintf("server pid %d answers (someone else started it)", res.PID), nil)
-			return true
-		}
-		w.mine = res.PID
-		w.act(fmt.Sprintf("started server pid %d: /health answered after %s", res.PID, now.Sub(t0).Round(time.Millisecond)), nil)
-		if _, stopped := w.inst.Stopped(); stopped {
-			// `ctl stop` ran while we started it: it found nothing to stop.
-			if _, err := w.inst.Stop(ctx, w.o.KillAfter, "ctl stop"); err != nil {
-				w.act(fmt.Sprintf("stop server pid %d: %v", res.PID, err), nil)
-			}
-			w.once("stopped", fmt.Sprintf("server pid %d was stopped on purpose while the watchdog started it: stopped it, leaving it down", res.PID))
-		}
-		return true
-	}
-	w.crashes++
-	w.lastFail, w.lastExit, w.failedCfg = now, now, cfgTime
-	code := exitcode.Of(err)
-	w.long = code == exitcode.Usage || code == exitcode.Listen
-	msg := err.Error()
-	var se *StartError
-	if errors.As(err, &se) {
-		w.mine = se.PID
-		switch {
-		case se.Lifetime != nil && w.o.Describe != nil:
-			msg += "; " + w.o.Describe(*se.Lifetime)
-		case len(se.Console) > 0:
-			msg += "; console: " + se.Console[len(se.Console)-1]
-		}
-	}
-	w.act(fmt.Sprintf("start failed (%d in a row, exit %d): %s", w.crashes, code, msg), nil)
-	return false
 }
 
 func (w *Watchdog) reload() {
@@ -526,30 +435,6 @@ func (w *Watchdog) act(msg string, next *time.Time) {
 	if err := renameio.WriteFile(w.inst.WatchdogStateFile(), append(b, '\n'), 0o644); err != nil {
 		w.o.Logf("write %s: %v", w.inst.WatchdogStateFile(), err)
 	}
-}
-
-// KillHung asks pid for a stack dump (SIGUSR1; SIGCONT so a stopped
-// process can act on it), waits up to 2s for the dump to land in its
-// lifetime record, announces intent and stops it: SIGTERM, then SIGKILL
-// after grace.
-func (i *Instance) KillHung(ctx context.Context, pid int, grace time.Duration, intent string) (dumped, killed bool, err error) {
-	rec := i.recordOf(pid)
-	before := fileSize(rec)
-	_ = syscall.Kill(pid, syscall.SIGUSR1)
-	_ = syscall.Kill(pid, syscall.SIGCONT)
-	if rec != "" {
-		deadline := time.Now().Add(2 * time.Second)
-		for fileSize(rec) == before && time.Now().Before(deadline) && ctx.Err() == nil {
-			_ = sleep(ctx, 20*time.Millisecond)
-		}
-		dumped = fileSize(rec) > before
-	}
-	if err := diag.WriteIntent(i.RunDir, intent); err != nil {
-		return dumped, false, err
-	}
-	killed, err = proc.Terminate(ctx, pid, grace)
-	_ = os.Remove(diag.IntentFile(i.RunDir))
-	return dumped, killed, err
 }
 
 func describeStatus(ws syscall.WaitStatus) string {

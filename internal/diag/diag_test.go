@@ -180,6 +180,7 @@ type want struct {
 	summary []string // substrings
 	reason  string
 	hint    string // substring
+	lived   string // prefix of Lived, when set
 }
 
 func TestVerdicts(t *testing.T) {
@@ -221,7 +222,7 @@ func TestVerdicts(t *testing.T) {
 		{name: "pid reused by another process", lives: []life{{pid: 100, start: at(0), ticks: 999, events: running.events}}, alive: []int{100},
 			want: map[string]want{idOf(at(0), 100): {verdict: KilledUntraced}}},
 		{name: "clean exit with intent", lives: []life{ready(101, at(0), ev(EvExit, at(time.Hour), "reason", "SIGTERM", "signal", 15, "intent", "ctl stop", "code", 0))},
-			want: map[string]want{idOf(at(0), 101): {verdict: CleanExit, summary: []string{"clean exit: ctl stop (SIGTERM), exit 0"}, reason: "ctl stop"}}},
+			want: map[string]want{idOf(at(0), 101): {verdict: CleanExit, summary: []string{"clean exit: ctl stop (SIGTERM), exit 0"}, reason: "ctl stop", lived: "1h0m0s"}}},
 		{name: "clean exit, no signal", lives: []life{ready(102, at(0), ev(EvExit, at(time.Hour), "reason", "context done", "code", 0))},
 			want: map[string]want{idOf(at(0), 102): {verdict: CleanExit, summary: []string{"clean exit: context done, exit 0"}}}},
 		{name: "signal", lives: []life{ready(103, at(0), ev(EvExit, at(time.Hour), "reason", "SIGTERM", "signal", 15, "code", 0))}, alive: []int{103},
@@ -243,13 +244,18 @@ func TestVerdicts(t *testing.T) {
 			ev(EvExit, at(2*time.Millisecond), "reason", ReasonCannotListen, "detail", "cannot listen on 127.0.0.1:8787: address already in use", "code", 3)}}},
 			want: map[string]want{idOf(at(0), 110): {verdict: DiedBeforeListening, summary: []string{"address already in use"}}}},
 		{name: "killed untraced", lives: []life{ready(111, at(0))},
-			want: map[string]want{idOf(at(0), 111): {verdict: KilledUntraced, summary: []string{"killed without a trace"}}}},
+			want: map[string]want{idOf(at(0), 111): {verdict: KilledUntraced, summary: []string{"killed without a trace"}, lived: "≥ "}}},
 		{name: "killed untraced on Android", lives: []life{ready(112, at(0))}, android: true,
 			want: map[string]want{idOf(at(0), 112): {verdict: KilledUntraced, hint: "phantom process killer"}}},
 		{name: "restart window: killed before its first line", lives: []life{oldDelayed},
 			want: map[string]want{
 				oldDelayed.id(): {verdict: CleanExit, summary: []string{"restart (SIGTERM)"}, reason: "restart"},
 				"~201":          {verdict: KilledInRestartWindow, summary: []string{"before its first instruction", "restart helper spawned it"}, hint: "restart_delay"}}},
+		{name: "restart window: killed with an empty record", lives: []life{oldDelayed, {pid: 201, start: at(10 * time.Second), raw: str("")}},
+			want: map[string]want{
+				idOf(at(10*time.Second), 201): {verdict: KilledInRestartWindow, summary: []string{"empty"}, hint: "restart_delay"}}, n: 2},
+		{name: "empty record, no restart started it", lives: []life{{pid: 202, start: at(0), raw: str("")}},
+			want: map[string]want{idOf(at(0), 202): {verdict: CorruptRecord}}},
 		{name: "restart window: spawned process still starting", lives: []life{oldDelayed}, alive: []int{201},
 			want: map[string]want{oldDelayed.id(): {verdict: CleanExit}}},
 		{name: "restart window: helper saw it killed, no first line", lives: []life{oldDelayedKilled}, alive: []int{201}, // pid reused since
@@ -342,6 +348,9 @@ func TestVerdicts(t *testing.T) {
 				}
 				if w.reason != "" && got.Reason != w.reason {
 					t.Errorf("%s: reason %q, want %q", id, got.Reason, w.reason)
+				}
+				if w.lived != "" && !strings.HasPrefix(got.Lived, w.lived) {
+					t.Errorf("%s: lived %q (at least: %v), want %q...", id, got.Lived, got.LivedAtLeast, w.lived)
 				}
 				if !strings.Contains(got.Hint, w.hint) {
 					t.Errorf("%s: hint %q lacks %q", id, got.Hint, w.hint)

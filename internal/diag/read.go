@@ -1,7 +1,6 @@
 package diag
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -39,17 +38,22 @@ type Lifetime struct {
 	StartedAt time.Time  `json:"started_at"`
 	EndedAt   *time.Time `json:"ended_at,omitempty"`
 	LivedS    float64    `json:"lived_s"`
-	Verdict   string     `json:"verdict"`
-	Reason    string     `json:"reason,omitempty"`
-	Summary   string     `json:"summary"`
-	Evidence  []string   `json:"evidence"`
-	Hint      string     `json:"hint,omitempty"`
-	Addr      string     `json:"addr,omitempty"`
-	Panics    int        `json:"panics,omitempty"`
-	Signals   []string   `json:"signals,omitempty"`
-	RestartOf string     `json:"restart_of,omitempty"`
-	Record    string     `json:"record,omitempty"`
-	CrashFile string     `json:"crash_file,omitempty"`
+	// LivedAtLeast: no exit was recorded (SIGKILL), so LivedS only runs to
+	// the last event or heartbeat; the lifetime lasted at least that long.
+	LivedAtLeast bool `json:"lived_at_least,omitempty"`
+	// Lived is LivedS for people: "3m0s", or "≥ 3m0s" when LivedAtLeast.
+	Lived     string   `json:"lived"`
+	Verdict   string   `json:"verdict"`
+	Reason    string   `json:"reason,omitempty"`
+	Summary   string   `json:"summary"`
+	Evidence  []string `json:"evidence"`
+	Hint      string   `json:"hint,omitempty"`
+	Addr      string   `json:"addr,omitempty"`
+	Panics    int      `json:"panics,omitempty"`
+	Signals   []string `json:"signals,omitempty"`
+	RestartOf string   `json:"restart_of,omitempty"`
+	Record    string   `json:"record,omitempty"`
+	CrashFile string   `json:"crash_file,omitempty"`
 	// Details, with --id only.
 	Events []json.RawMessage `json:"events,omitempty"`
 	Crash  string            `json:"crash,omitempty"`
@@ -271,103 +275,6 @@ func first(lt *Lifetime, name string) map[string]any {
 	return nil
 }
 
-// spawn is a restart helper's or old image's claim that pid was started.
-type spawn struct {
-	pid     int
-	t       time.Time
-	by      string // record id of the old lifetime
-	killed  bool   // the helper saw it die during the survival check
-	outcome string
-	exec    bool
-	next    string // the lifetime it started, when it wrote its first line
-}
-
-// spawnReach bounds how long after a spawn a lifetime with that pid is
-// taken to be the spawned process, not a later one reusing the pid: the
-// delayed helper's retries (15 s doubling, 5 tries) span under 8 minutes.
-const spawnReach = 15 * time.Minute
-
-func (s *spawn) covers(started time.Time) bool {
-	return !started.Before(s.t.Add(-restartWindowTolerance)) && started.Before(s.t.Add(spawnReach))
-}
-
-// judge fills in each lifetime's verdict: the origin's 3-state restart
-// table (pre-restart, first-line, installed) generalised to every way a
-// lifetime can end. It returns the lifetimes that left no record of their
-// own: processes a restart started that never ran their first instruction.
-func judge(lts []*Lifetime, o LoadOptions) []*Lifetime {
-	var spawns []*spawn
-	for _, lt := range lts {
-		var last *spawn
-		for _, ev := range lt.events {
-			t, _ := tm(ev)
-			switch str(ev, "event") {
-			case EvPreRestart:
-				if str(ev, "strategy") == "exec" {
-					last = &spawn{pid: lt.PID, t: t, by: lt.ID, exec: true}
-					spawns = append(spawns, last)
-				}
-			case EvResumed:
-				// The exec failed and the old image served on.
-				if last != nil && last.exec && len(spawns) > 0 && spawns[len(spawns)-1] == last {
-					spawns = spawns[:len(spawns)-1]
-					last = nil
-				}
-			case EvHelper:
-				pid := num(ev, "pid")
-				switch str(ev, "step") {
-				case "spawned":
-					last = &spawn{pid: pid, t: t, by: lt.ID}
-					spawns = append(spawns, last)
-				case "killed":
-					for _, s := range spawns {
-						if s.pid == pid && s.by == lt.ID {
-							s.killed, s.outcome = true, str(ev, "detail")
-						}
-					}
-				}
-			}
-		}
-	}
-	for _, s := range spawns {
-		for _, lt := range lts { // oldest first: the first match is the next one
-			if lt.PID == s.pid && s.covers(lt.StartedAt) && lt.ID != s.by {
-				s.next = lt.ID
-				break
-			}
-		}
-	}
-	for _, lt := range lts {
-		lt.judge(o, spawns)
-	}
-	// A spawned process that never wrote its first line: killed before its
-	// first instruction (in execve or the loader), as in the origin's table.
-	var synthetic []*Lifetime
-	for _, s := range spawns {
-		if s.next != "" || (!s.killed && o.Alive(s.pid, 0) && !s.exec) {
-			continue
-		}
-		what := "the restart helper spawned it"
-		if s.exec {
-			what = "the old image exec'd it in place"
-		}
-		synth := &Lifetime{
-			ID: s.t.UTC().Format("20060102T150405.000000Z") + "-" + strconv.Itoa(s.pid) + "~", PID: s.pid, StartedAt: s.t,
-			Verdict:  KilledInRestartWindow,
-			Summary:  fmt.Sprintf("killed in the restart window before its first instruction: %s at %s, but it never wrote its first-line marker", what, s.t.Local().Format("15:04:05.000")),
-			Evidence: []string{"pre-restart/helper record in lifetime " + s.by, "no first-line marker from pid " + strconv.Itoa(s.pid)},
-			Hint:     restartHint,
-		}
-		if s.outcome != "" {
-			synth.Evidence = append(synth.Evidence, "helper: "+s.outcome)
-		}
-		synthetic = append(synthetic, synth)
-	}
-	return synthetic
-}
-
-const restartHint = "Android kills a process started within ~10s of the previous one's exit in the same cgroup; the delayed restart waits this out (restart_delay)"
-
 func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 	fl, inst, ready := first(lt, EvFirstLine), first(lt, EvInstalled), first(lt, EvReady)
 	// The exit that counts is the last one not followed by "resumed" (an
@@ -413,8 +320,26 @@ func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 			lt.LivedS = t.Sub(lt.StartedAt).Seconds()
 		}
 	}
-	defer func() { lt.Evidence = ev }()
+	defer func() {
+		if lt.EndedAt == nil && lt.Verdict != Running && lt.Verdict != CorruptRecord {
+			ev = append(ev, lt.livedAtLeast()...)
+		}
+		lt.Lived = fmtLived(lt.LivedS, lt.LivedAtLeast)
+		lt.Evidence = ev
+	}()
 
+	if len(lt.events) == 0 {
+		// Killed between creating its record and writing its first line.
+		for _, s := range spawns {
+			if s.pid == lt.PID && s.by != lt.ID && s.covers(lt.StartedAt) {
+				lt.Verdict = KilledInRestartWindow
+				lt.Summary = "killed in the restart window in its first instant: a restart started it, and its record is empty"
+				lt.Hint = restartHint
+				ev = append(ev, "started by the restart of "+s.by, "empty record")
+				return
+			}
+		}
+	}
 	if lt.corrupt != "" {
 		lt.Verdict = CorruptRecord
 		lt.Summary = "record is corrupt: " + lt.corrupt
@@ -517,80 +442,6 @@ func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 		lt.Verdict = DiedInStartup
 		lt.Summary = "died in startup, before the signal trap was installed (killed, or a failure in early startup)"
 	}
-	if lt.Verdict != KilledUntraced {
-		return
-	}
-	last := lt.events[len(lt.events)-1]
-	if t, ok := tm(last); ok {
-		ev = append(ev, "last event "+str(last, "event")+" at "+t.Local().Format("15:04:05.000"))
-		lt.LivedS = t.Sub(lt.StartedAt).Seconds() // at least this long
-	}
-	// The heartbeat touches the record while the process lives: its mtime
-	// says how long it lived at least, to within HeartbeatEvery.
-	if st, err := os.Stat(lt.Record); err == nil && st.ModTime().Sub(lt.StartedAt).Seconds() > lt.LivedS {
-		lt.LivedS = st.ModTime().Sub(lt.StartedAt).Seconds()
-		ev = append(ev, "last heartbeat "+st.ModTime().Local().Format("15:04:05"))
-	}
-}
-
-// superseded: an exec restart keeps the pid, so the old image's record
-// must not look "running" once a newer lifetime has the pid.
-func (lt *Lifetime) superseded(spawns []*spawn) bool {
-	for _, s := range spawns {
-		if s.exec && s.by == lt.ID {
-			return true
-		}
-	}
-	return false
-}
-
-// crashSummary finds the panic or fatal error line and where it happened:
-// the first frame outside the runtime of the goroutine that was running.
-func crashSummary(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(&limited{f, 1 << 20})
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	var head, loc, firstFunc string
-	running := false
-	for sc.Scan() && loc == "" {
-		line := sc.Text()
-		switch {
-		case head == "" && (strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: ")):
-			head = line
-		case strings.HasPrefix(line, "goroutine ") && strings.Contains(line, "[running]"):
-			running = true
-		case running && firstFunc == "" && line != "" && !strings.HasPrefix(line, "\t"):
-			firstFunc = line
-		case running && strings.HasPrefix(line, "\t") && strings.Contains(line, ".go:"):
-			p := strings.TrimSpace(line)
-			if i := strings.LastIndex(p, " +0x"); i > 0 {
-				p = p[:i]
-			}
-			if !strings.Contains(p, "/src/runtime/") && !strings.Contains(p, "/src/internal/runtime/") && !strings.HasPrefix(p, "runtime/") && !strings.HasPrefix(p, "internal/runtime/") {
-				loc = p
-			}
-		}
-	}
-	if head == "" {
-		// A fatal error's header can miss the crash file; the faulting
-		// frame still says what it was.
-		switch {
-		case strings.Contains(firstFunc, "maps.fatal") || strings.Contains(firstFunc, "mapaccess") || strings.Contains(firstFunc, "mapassign"):
-			head = "fatal error: concurrent map access"
-		case firstFunc != "":
-			head = "fatal error in " + strings.TrimSpace(firstFunc[:max(0, strings.IndexByte(firstFunc, '('))])
-		default:
-			head = "crash output present (no panic line found)"
-		}
-	}
-	if loc != "" {
-		return head + " at " + loc
-	}
-	return head
 }
 
 // alive reports whether pid runs and, when startTicks is known, is the same

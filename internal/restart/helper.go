@@ -3,6 +3,7 @@ package restart
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,36 +14,57 @@ import (
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/proc"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
-// HelperOptions drive `webui restart-helper`, the detached process that
-// carries a delayed restart across the old process's exit.
+// HelperOptions drive a delayed restart's starter: `webui restart-helper`,
+// the detached process the old server execs early enough to outlive its
+// exit, or the watchdog, which runs the same code in its own process.
 type HelperOptions struct {
-	Record   string        // the old lifetime's record: every step is appended to it
-	OldPID   int           // wait for this pid to be gone
-	Delay    time.Duration // then wait this long (the kill window)
-	Survive  time.Duration // the new server must stay alive this long
-	Attempts int           // tries before giving up; the delay doubles each time
-	Health   string        // the new server's /health URL
-	Argv     []string      // the server command, argv[0] an absolute path
+	Record   string // the old lifetime's record: every step is appended to it
+	OldPID   int    // wait for this pid to be gone
+	Schedule schedule.Schedule
+	Health   string   // the new server's /health URL
+	Argv     []string // the server command, argv[0] an absolute path
 	Env      []string
 	Strace   string // strace binary, "" = no strace
+	// RunDir holds the intent and the starter lock; "" skips both.
+	RunDir string
+	// StoppedFile is `ctl stop`'s marker: once it is newer than Since (the
+	// restart's request; zero: when RunHelper began), nothing more is
+	// started.
+	StoppedFile string
+	Since       time.Time
+	// Locked: the caller already holds the starter lock.
+	Locked bool
+	// By names the starter in the record (schedule.ByHelper by default).
+	By string
+	// Stdout and Stderr receive the server's output (nil: ours).
+	Stdout, Stderr *os.File
+	// Exited is when the old process was seen to exit (zero: when this
+	// helper sees it gone); the schedule counts from it.
+	Exited time.Time
 	// Wait bounds waiting for the old process (default 2 minutes).
 	Wait time.Duration
 	Logf func(format string, a ...any)
 }
 
-// minRetryDelay keeps retries from spinning when the configured delay is 0.
-const minRetryDelay = time.Second
+// ErrStopped: `ctl stop` ended the restart; nothing was (or stays) started.
+var ErrStopped = errors.New("stopped on purpose (webui ctl stop): nothing started")
 
-// RunHelper waits for the old process to go, waits out the window, starts
-// the server and confirms it is healthy and still alive after Survive. A
-// server that gets killed is retried with a growing delay; one that exits
-// with a code saying a retry cannot help (bad config, port in use, already
-// running) is not.
+// RunHelper waits for the old process to go, then carries out the
+// schedule: it starts the server after the delay and confirms it is
+// healthy and still alive after Survive. A server that gets killed is
+// retried; one that exits with a code saying a retry cannot help (bad
+// config, port in use, already running), or exits 0 (someone stopped it),
+// is not. Nothing is started once `ctl stop` has run.
 func RunHelper(ctx context.Context, o HelperOptions) error {
+	if o.By == "" {
+		o.By = schedule.ByHelper
+	}
 	ev := func(step string, f map[string]any) {
-		if err := diag.AppendHelperEvent(o.Record, step, f); err != nil && o.Logf != nil {
+		f["by"] = o.By
+		if err := diag.AppendHelperEvent(o.Record, step, f); err != nil && o.Logf != nil && o.Record != "" {
 			o.Logf("restart-helper: record %s: %v", step, err)
 		}
 		if o.Logf != nil {
@@ -53,7 +75,35 @@ func RunHelper(ctx context.Context, o HelperOptions) error {
 	if o.Wait == 0 {
 		o.Wait = 2 * time.Minute
 	}
-	ev("started", map[string]any{"old_pid": o.OldPID, "delay_s": o.Delay.Seconds(), "attempts": o.Attempts})
+	s := o.Schedule
+	began := time.Now()
+	ev("started", map[string]any{"old_pid": o.OldPID, "delay_s": s.Delay.Seconds(), "survive_s": s.Survive.Seconds(),
+		"attempts": s.Attempts, "cap_s": s.Cap.Seconds()})
+	if o.RunDir != "" {
+		if !o.Locked {
+			l, err := schedule.TryLock(o.RunDir)
+			if err != nil {
+				ev("gave-up", map[string]any{"detail": err.Error()})
+				return err
+			}
+			defer l.Release()
+		}
+		// Done, or given up: the intent goes. Interrupted (SIGTERM): it
+		// stays, so a watchdog started later takes the restart over.
+		defer func() {
+			if ctx.Err() == nil {
+				schedule.RemoveIntent(o.RunDir, o.OldPID)
+			}
+		}()
+	}
+	since := o.Since
+	if since.IsZero() {
+		since = began
+	}
+	stopped := func() bool {
+		st, err := os.Stat(o.StoppedFile)
+		return o.StoppedFile != "" && err == nil && !st.ModTime().Before(since.Add(-time.Second))
+	}
 
 	wctx, cancel := context.WithTimeout(ctx, o.Wait)
 	err := proc.WaitGone(wctx, o.OldPID, 10*time.Millisecond)
@@ -63,60 +113,91 @@ func RunHelper(ctx context.Context, o HelperOptions) error {
 		return fmt.Errorf("old process %d did not exit", o.OldPID)
 	}
 	gone := time.Now()
+	if !o.Exited.IsZero() && o.Exited.Before(gone) {
+		gone = o.Exited
+	}
 	ev("old-gone", map[string]any{"old_pid": o.OldPID})
 
-	delay := o.Delay
-	for attempt := 1; attempt <= o.Attempts; attempt++ {
-		if err := sleep(ctx, delay); err != nil {
-			return err
+	var result error
+	try := func(attempt int) schedule.Verdict {
+		if stopped() {
+			ev("gave-up", map[string]any{"attempt": attempt, "detail": ErrStopped.Error()})
+			result = ErrStopped
+			return schedule.Done
 		}
-		ev("delay-done", map[string]any{"attempt": attempt, "delay_s": delay.Seconds(), "since_old_exit_s": time.Since(gone).Seconds()})
-
+		ev("delay-done", map[string]any{"attempt": attempt, "delay_s": s.Wait(attempt).Seconds(), "since_old_exit_s": time.Since(gone).Seconds()})
 		path, argv := o.Argv[0], o.Argv
 		if o.Strace != "" {
 			out := strings.TrimSuffix(o.Record, ".jsonl") + fmt.Sprintf(".restart-%d.strace", attempt)
 			argv = append([]string{o.Strace, "-f", "-ttt", "-T", "-s", "256", "-o", out, "--"}, o.Argv...)
 			path = o.Strace
 		}
+		stdout, stderr := o.Stdout, o.Stderr
+		if stdout == nil {
+			stdout, stderr = os.Stdout, os.Stderr
+		}
 		started := time.Now()
-		pid, err := proc.Spawn(path, argv, proc.Attr{Env: o.Env, Stdout: os.Stdout, Stderr: os.Stderr, Setsid: true})
+		pid, err := proc.Spawn(path, argv, proc.Attr{Env: o.Env, Stdout: stdout, Stderr: stderr, Setsid: true})
 		if err != nil {
 			ev("gave-up", map[string]any{"attempt": attempt, "detail": "spawn: " + err.Error()})
-			return err
+			result = err
+			return schedule.Done
 		}
 		ev("spawned", map[string]any{"pid": pid, "attempt": attempt, "strace": o.Strace != ""})
-
-		out := confirm(ctx, pid, o.Health, o.Survive)
+		if stopped() {
+			// `ctl stop` ran as we started it and found nothing to stop.
+			_, _ = proc.Terminate(ctx, pid, 10*time.Second)
+			ev("gave-up", map[string]any{"pid": pid, "attempt": attempt, "detail": ErrStopped.Error() + " (stopped the server started as it ran)"})
+			result = ErrStopped
+			return schedule.Done
+		}
+		out := confirm(ctx, pid, o.Health, s.Survive, s.AttemptLimit())
 		switch {
 		case out.survived:
 			ev("survived", map[string]any{"pid": pid, "attempt": attempt, "healthy_after_s": out.healthyAfter.Seconds(),
 				"since_old_exit_s": time.Since(gone).Seconds()})
-			return nil
+			result = nil
+			return schedule.Done
 		case out.dead && out.status.Signaled():
 			ev("killed", map[string]any{"pid": pid, "attempt": attempt, "signal": int(out.status.Signal()),
 				"detail": fmt.Sprintf("pid %d killed by %s %s after it started", pid, diag.SignalName(out.status.Signal()), time.Since(started).Round(time.Millisecond))})
+			result = fmt.Errorf("pid %d was killed", pid)
 		case out.dead:
 			code := out.status.ExitStatus()
 			detail := fmt.Sprintf("pid %d exited with code %d", pid, code)
-			if code == exitcode.Usage || code == exitcode.Listen || code == exitcode.Running {
+			switch {
+			case code == exitcode.OK || stopped():
+				ev("gave-up", map[string]any{"pid": pid, "attempt": attempt, "code": code, "detail": detail + ": it was stopped, not killed; not starting another"})
+				result = ErrStopped
+				return schedule.Done
+			case code == exitcode.Usage || code == exitcode.Listen || code == exitcode.Running:
 				ev("gave-up", map[string]any{"pid": pid, "attempt": attempt, "code": code, "detail": detail + ": a retry cannot help"})
-				return fmt.Errorf("%s", detail)
+				result = errors.New(detail)
+				return schedule.Done
 			}
 			ev("failed", map[string]any{"pid": pid, "attempt": attempt, "code": code, "detail": detail})
+			result = errors.New(detail)
 		default:
 			// Alive but not healthy in time: leave it to the watchdog
 			// rather than start a second one.
 			ev("unhealthy", map[string]any{"pid": pid, "attempt": attempt, "detail": "alive but /health did not answer in time"})
-			return fmt.Errorf("pid %d is not healthy", pid)
+			result = fmt.Errorf("pid %d is not healthy", pid)
+			return schedule.Done
 		}
-		if attempt == o.Attempts {
-			break
+		if attempt < s.Attempts {
+			ev("retrying", map[string]any{"attempt": attempt + 1, "delay_s": s.Wait(attempt + 1).Seconds()})
 		}
-		delay = max(2*delay, minRetryDelay)
-		ev("retrying", map[string]any{"attempt": attempt + 1, "delay_s": delay.Seconds()})
+		return schedule.Retry
 	}
-	ev("gave-up", map[string]any{"detail": fmt.Sprintf("no attempt survived (%d tries)", o.Attempts)})
-	return fmt.Errorf("restart failed after %d attempts", o.Attempts)
+	n, done, err := s.Run(ctx, gone, time.Now, sleep, try)
+	if err != nil {
+		return err
+	}
+	if !done {
+		ev("gave-up", map[string]any{"detail": fmt.Sprintf("no attempt survived (%d tries)", n)})
+		return fmt.Errorf("restart failed after %d attempts", n)
+	}
+	return result
 }
 
 type outcome struct {
@@ -127,14 +208,17 @@ type outcome struct {
 }
 
 // confirm waits for pid to answer /health and to be alive survive after
-// it started. The helper is its parent, so a death is seen with its status.
-func confirm(ctx context.Context, pid int, health string, survive time.Duration) outcome {
+// it started, giving up after limit. The starter is its parent, so a death
+// is seen with its status.
+func confirm(ctx context.Context, pid int, health string, survive, limit time.Duration) outcome {
 	start := time.Now()
 	client := &http.Client{Timeout: time.Second}
-	deadline := start.Add(max(survive, 30*time.Second))
+	deadline := start.Add(limit)
 	var healthy time.Duration
+	done, cancel := context.WithCancel(ctx)
+	cancel() // a Wait on a done context only looks
 	for time.Now().Before(deadline) {
-		if st, ok := proc.Reap()[pid]; ok {
+		if st, err := proc.Wait(done, pid); err == nil {
 			return outcome{dead: true, status: st}
 		}
 		if healthy == 0 && healthOK(client, health) {

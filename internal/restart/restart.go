@@ -4,9 +4,11 @@
 //   - exec: syscall.Exec in place, keeping the pid and handing the listening
 //     socket to the new image, so supervisors notice nothing and no client
 //     is refused (Linux, Docker).
-//   - delayed: a detached helper waits for the old process to exit, waits
-//     out Android's restart kill window, starts the server and checks that
-//     it survives, retrying with a growing delay (Android, Termux, PRoot).
+//   - delayed: a process that outlives Android's restart kill window
+//     starts the next server after restart_delay and checks that it
+//     survives, retrying on the restart schedule (Android, Termux, PRoot).
+//     That process is the watchdog when one runs, else a helper the old
+//     server execs schedule.Lead before it exits.
 //   - supervisor: exit with the "restart requested" code and let systemd
 //     or runit start the next process.
 //
@@ -26,6 +28,7 @@ import (
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/proc"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 	"github.com/termux-webui/webui/internal/server"
 )
 
@@ -62,8 +65,13 @@ type Engine struct {
 	Exe  string
 	Args []string
 	Env  []string
-	// exec is syscall.Exec; tests replace it.
+	// Watchdog reports whether a watchdog runs for this server, which then
+	// carries a delayed restart out (nil: never).
+	Watchdog func() bool
+	// exec is syscall.Exec and lead the delayed strategy's wait; tests
+	// replace them.
 	exec func(string, []string, []string) error
+	lead func()
 }
 
 // Restart implements server.Restarter.
@@ -170,39 +178,59 @@ func (e *Engine) execInPlace(exe, reason string, h server.Handoff) (server.Resta
 	return server.RestartResult{}, fmt.Errorf("exec %s: %w", exe, err)
 }
 
-// delayed spawns the detached helper, then drains and exits; the helper
-// starts the next process once the kill window has passed.
+// delayed leaves the restart to a process that outlives the kill window.
+// With a watchdog running, the watchdog (long-lived, so Android spares it)
+// starts the next server; otherwise the old server execs a restart helper
+// and keeps serving schedule.Lead longer, so the helper is no new image
+// when the old server exits (Android kills those with it). The intent
+// record tells the watchdog this exit is a restart, and by whom.
 func (e *Engine) delayed(exe, reason string, h server.Handoff) (server.RestartResult, error) {
 	cfg := e.Config
-	argv := []string{exe, "restart-helper",
-		"--record", e.Recorder.Path(),
-		"--old-pid", strconv.Itoa(os.Getpid()),
-		"--delay", cfg.RestartDelay.String(),
-		"--survive", cfg.RestartSurvive.String(),
-		"--attempts", strconv.Itoa(cfg.RestartAttempts),
-		"--health", "http://" + healthHost(h.Addr) + "/health",
-		"--"}
-	argv = append(argv, e.args()...)
-	argv[len(argv)-len(e.args())] = exe // the server runs from the install path
-	// The helper runs this process's own image (/proc/self/exe names it
-	// even after an update renamed a new binary into place): a broken new
-	// release must not take the restart helper down with it. Only the
-	// server it starts runs from the install path.
-	pid, err := proc.Spawn("/proc/self/exe", argv, proc.Attr{
-		Env:    e.nextEnv(EnvRestartOf + "=" + e.Recorder.ID()),
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-		Setsid: true,
-	})
-	if err != nil {
-		return server.RestartResult{}, fmt.Errorf("start restart helper: %w", err)
+	sched := schedule.New(cfg.RestartDelay, cfg.RestartSurvive, cfg.RestartAttempts)
+	serverArgv := append([]string{}, e.args()...)
+	serverArgv[0] = exe // the server runs from the install path
+	in := schedule.Intent{PID: os.Getpid(), Record: e.Recorder.Path(), Reason: reason, Schedule: sched.String(),
+		Argv: serverArgv, Health: "http://" + healthHost(h.Addr) + "/health", By: schedule.ByWatchdog}
+	what := "the watchdog starts the next process"
+	if e.Watchdog == nil || !e.Watchdog() {
+		argv := append([]string{exe, "restart-helper",
+			"--record", in.Record,
+			"--old-pid", strconv.Itoa(in.PID),
+			"--schedule", in.Schedule,
+			"--health", in.Health,
+			"--run-dir", cfg.RunDir,
+			"--"}, serverArgv...)
+		// The helper runs this process's own image (/proc/self/exe names it
+		// even after an update renamed a new binary into place): a broken new
+		// release must not take the restart helper down with it.
+		pid, err := proc.Spawn("/proc/self/exe", argv, proc.Attr{
+			Env:    e.nextEnv(EnvRestartOf + "=" + e.Recorder.ID()),
+			Stdout: os.Stdout,
+			Stderr: os.Stderr,
+			Setsid: true,
+		})
+		if err != nil {
+			return server.RestartResult{}, fmt.Errorf("start restart helper: %w", err)
+		}
+		in.By, in.HelperPID = schedule.ByHelper, pid
+		what = fmt.Sprintf("helper pid %d starts the next process", pid)
 	}
-	e.Recorder.PreRestart("delayed", map[string]any{"reason": reason, "helper_pid": pid, "delay_s": cfg.RestartDelay.Seconds()})
-	e.Log.Infof("restart: helper pid %d will start the server %s after this process exits", pid, cfg.RestartDelay)
+	in.At = time.Now().UTC()
+	if err := schedule.WriteIntent(cfg.RunDir, in); err != nil {
+		e.Log.Warnf("restart: %v", err)
+	}
+	e.Recorder.PreRestart("delayed", map[string]any{"reason": reason, "by": in.By, "helper_pid": in.HelperPID,
+		"delay_s": sched.Delay.Seconds(), "schedule": in.Schedule})
+	e.Log.Infof("restart: %s %s after this process exits; serving %s more first", what, sched.Delay, schedule.Lead)
+	lead := e.lead
+	if lead == nil {
+		lead = func() { time.Sleep(schedule.Lead) }
+	}
+	lead()
 	if _, err := h.Drain(false); err != nil {
 		e.Log.Warnf("restart: drain: %v", err)
 	}
-	return server.RestartResult{Exit: true, Code: exitcode.OK, Detail: fmt.Sprintf("delayed: helper pid %d starts the next process after %s", pid, cfg.RestartDelay)}, nil
+	return server.RestartResult{Exit: true, Code: exitcode.OK, Detail: fmt.Sprintf("delayed: %s after %s", what, sched.Delay)}, nil
 }
 
 // supervisor drains and exits with the "restart requested" code. Under

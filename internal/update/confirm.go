@@ -13,7 +13,9 @@ import (
 
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/ctl"
+	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/proc"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
 // ConfirmTimeout is how long a new version has to answer /health after the
@@ -117,7 +119,9 @@ func (j *Job) pending(prev string) (Pending, error) {
 	p.StartTicks, _ = proc.StartTicks(p.PID)
 	bound := ConfirmTimeout + cfg.RestartDelay
 	if p.Strategy == "delayed" {
-		bound += cfg.RestartSurvive
+		// The starter (helper or watchdog) may retry on the whole schedule;
+		// wait ends sooner once it is done without a server.
+		bound = ConfirmTimeout + schedule.Lead + schedule.New(cfg.RestartDelay, cfg.RestartSurvive, cfg.RestartAttempts).Total()
 	}
 	p.Deadline = now.Add(bound)
 	return p, writePending(PendingFile(cfg.StateDir), p)
@@ -298,6 +302,20 @@ func (c *confirmer) wait(ctx context.Context) (int, string) {
 				}
 			}
 		}
+		// A delayed restart's starter that is done while no server runs
+		// will start nothing more.
+		if p.Strategy == "delayed" && p.PID > 0 && !sameProcess(p.PID, p.StartTicks) {
+			_, intent := schedule.ReadIntent(p.RunDir)
+			if _, held := inst.Running(); !held && !intent && !schedule.Held(p.RunDir) {
+				if gone.IsZero() {
+					gone = time.Now()
+				} else if time.Since(gone) > 2*time.Second {
+					return 0, fmt.Sprintf("the delayed restart into %s is over and no server answers (%s)", p.To, last)
+				}
+			} else {
+				gone = time.Time{}
+			}
+		}
 		if time.Now().After(p.Deadline) {
 			return 0, fmt.Sprintf("%s did not answer /health at %s within %s (%s)", p.To, p.Health, p.Deadline.Sub(p.Started).Round(time.Second), last)
 		}
@@ -362,7 +380,13 @@ func (c *confirmer) rollback(ctx context.Context, why string) error {
 				serving = h
 			}
 		}
-		if serving == 0 {
+		leaveDown := false
+		if at, stopped := inst.Stopped(); serving == 0 && stopped && !at.Before(p.Started.Add(-time.Second)) {
+			// `ctl stop` during the update wins: restore, start nothing.
+			note += "; not started again: webui ctl stop ran during the update"
+			leaveDown = true
+		}
+		if serving == 0 && !leaveDown {
 			res, err := inst.Start(ctx, ctl.StartOptions{Wait: 30 * time.Second})
 			switch {
 			case err != nil:
@@ -387,90 +411,6 @@ func (c *confirmer) rollback(ctx context.Context, why string) error {
 	return fmt.Errorf("%s", msg)
 }
 
-// restoreBinary puts the previous version back: for dpkg with the cached
-// .deb of it when there is one, else (and for swaps) from .prev.
-func (c *confirmer) restoreBinary(ctx context.Context) (note string, err error) {
-	p := c.p
-	if p.Method == MethodDpkg {
-		if deb := cachedDeb(p.StateDir, "prev", p.From); deb != "" && p.Dpkg != "" {
-			if err := dpkgInstall(ctx, p.Dpkg, deb, filepath.Join(Dir(p.StateDir), "dpkg-rollback.log")); err == nil {
-				_ = os.Remove(p.Prev)
-				return " (reinstalled the cached " + p.From + " .deb)", nil
-			} else {
-				c.logf("update confirm: dpkg rollback: %v; restoring the binary only", err)
-			}
-		}
-		if err := restorePrev(p.Exe, p.Prev); err != nil {
-			return "", err
-		}
-		return "; only the binary was restored: dpkg's database still lists webui " + p.To + " (reinstall " + p.From + " with apt or pkg to make it agree)", nil
-	}
-	return "", restorePrev(p.Exe, p.Prev)
-}
-
-// awaitVersion waits for /health to answer with version; the pid or 0.
-func (c *confirmer) awaitVersion(ctx context.Context, version string, within time.Duration) int {
-	inst := c.instance()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if h, err := inst.Probe(ctx, c.p.Health, time.Second); err == nil && CompareVersions(h.Version, version) == 0 {
-			return h.PID
-		}
-		select {
-		case <-ctx.Done():
-			return 0
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	return 0
-}
-
-// The .deb cache: the .deb of the version installed by the last dpkg
-// update (current.deb) and of the one before (prev.deb), each with a
-// .version file. A dpkg rollback reinstalls prev.deb.
-func cachedDeb(stateDir, name, version string) string {
-	path := filepath.Join(Dir(stateDir), name+".deb")
-	b, err := os.ReadFile(path + ".version")
-	if err != nil || strings.TrimSpace(string(b)) != version {
-		return ""
-	}
-	if _, err := os.Stat(path); err != nil {
-		return ""
-	}
-	return path
-}
-
-func (j *Job) cachedDeb(name, version string) string { return cachedDeb(j.s.stateDir(), name, version) }
-
-// rotateDebCache makes the .deb of the running version (if cached) the
-// one a rollback reinstalls.
-func (j *Job) rotateDebCache() {
-	dir := Dir(j.s.stateDir())
-	_ = os.Remove(filepath.Join(dir, "prev.deb.version"))
-	_ = os.Remove(filepath.Join(dir, "prev.deb"))
-	if j.cachedDeb("current", j.from) == "" {
-		return
-	}
-	if os.Rename(filepath.Join(dir, "current.deb"), filepath.Join(dir, "prev.deb")) == nil {
-		_ = os.Rename(filepath.Join(dir, "current.deb.version"), filepath.Join(dir, "prev.deb.version"))
-	}
-}
-
-// cacheDeb keeps the installed .deb as current.deb.
-func cacheDeb(stateDir, staged, version string) {
-	dir := Dir(stateDir)
-	tmp := filepath.Join(dir, "current.deb.tmp")
-	if err := copyFile(staged, tmp); err != nil {
-		return
-	}
-	_ = os.Remove(filepath.Join(dir, "current.deb.version"))
-	if os.Rename(tmp, filepath.Join(dir, "current.deb")) != nil {
-		_ = os.Remove(tmp)
-		return
-	}
-	_ = config.WriteFileAtomic(filepath.Join(dir, "current.deb.version"), []byte(version+"\n"), 0o600)
-}
-
 // Startup is called by a server as it starts. If no update holds the lock
 // (a helper confirming, another apply), it settles what an interrupted
 // update left: a pending update whose helper is gone is finished (this
@@ -479,6 +419,9 @@ func cacheDeb(stateDir, staged, version string) {
 func (s *Service) Startup() {
 	if p, err := ReadPending(PendingFile(s.stateDir())); err == nil && CompareVersions(p.To, s.o.Version) == 0 {
 		s.record(map[string]any{"step": "new-version-started", "from": p.From, "to": p.To})
+		if p.HelperPID > 0 {
+			diag.Go("update confirm reaper", func() { reapChild(p.HelperPID) })
+		}
 	}
 	lock, err := TryLock(s.stateDir())
 	if err != nil {

@@ -58,12 +58,16 @@ func ownBinary(t *testing.T, src string) string {
 	return dst
 }
 
-// startKillWindow runs the fixture against bin with window w and returns
-// its log path.
-func startKillWindow(t *testing.T, bin string, w time.Duration) string {
+// startKillWindow runs the fixture against bin (and more paths of it)
+// with window w and returns its log path.
+func startKillWindow(t *testing.T, bin string, w time.Duration, more ...string) string {
 	t.Helper()
 	log := filepath.Join(t.TempDir(), "killwindow.log")
-	cmd := exec.Command(killWindowFixture(t), "-exe", bin, "-window", w.String(), "-log", log)
+	args := []string{"-exe", bin, "-window", w.String(), "-log", log}
+	for _, m := range more {
+		args = append(args, "-exe", m)
+	}
+	cmd := exec.Command(killWindowFixture(t), args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +175,9 @@ func helperSteps(t *testing.T, stateDir string) []string {
 	return steps
 }
 
-// The delayed path against the emulated Android kill window (W = 3 s).
+// The delayed path alone against the strict kill window (W = 3 s): the
+// helper outlives the old server's exit, and a start inside the window is
+// killed, retried and diagnosed.
 func TestDelayedRestartOutlastsKillWindow(t *testing.T) {
 	t.Parallel()
 	const window = 3 * time.Second
@@ -200,6 +206,7 @@ func TestDelayedRestartOutlastsKillWindow(t *testing.T) {
 		if steps != "started,old-gone,delay-done,spawned,survived" {
 			t.Fatalf("helper steps %s", steps)
 		}
+		oneListener(t, addr, h.PID)
 		stopPID(t, h.PID)
 	})
 	t.Run("no delay: killed, retried, survives", func(t *testing.T) {
@@ -235,6 +242,8 @@ func TestDelayedRestartOutlastsKillWindow(t *testing.T) {
 		if killed == 0 {
 			t.Fatalf("diagnose reports no killed_in_restart_window: %+v", diagnose(t, state))
 		}
+		killsDiagnosed(t, klog, state)
+		oneListener(t, addr, h.PID)
 		stopPID(t, h.PID)
 	})
 }

@@ -15,10 +15,12 @@ import (
 // helper starts the next process after restart_delay) with short windows.
 var delayedArgs = []string{"--restart-mode", "delayed", "--restart-delay", "1s", "--restart-survive", "1s"}
 
-// An update under the delayed strategy: the new version comes up as a new
-// process started by the restart helper, and the confirmation helper's
-// deadline covers restart_delay and restart_survive. A new version that
-// cannot start is rolled back and the old one serves again.
+// An update under the delayed strategy, against the strict kill window
+// (W = 3 s): the new version comes up as a new process started by the
+// restart helper after starts killed in the window, and the confirmation
+// helper, exec'd before the restart like the restart helper, survives to
+// confirm it. A new version that cannot start is rolled back and the old
+// one serves again.
 func TestUpdateDelayedStrategy(t *testing.T) {
 	t.Parallel()
 	t.Run("happy path", func(t *testing.T) {
@@ -26,7 +28,11 @@ func TestUpdateDelayedStrategy(t *testing.T) {
 		f := newUpdFeed(t)
 		updBinaries(t)
 		f.publish(t, "2.0.0", updV2Bytes, nil, nil)
-		p, bin := updServer(t, f, opts{args: delayedArgs})
+		dir := t.TempDir()
+		bin := filepath.Join(dir, "bin", "webui")
+		updInstallV1(t, bin)
+		klog := startKillWindow(t, bin, 3*time.Second, bin+".prev")
+		p, _ := updServer(t, f, opts{args: delayedArgs, dir: dir})
 		_, h0 := p.health(false)
 		if h0.Restart["strategy"] != "delayed" || h0.Version != "1.0.0" {
 			t.Fatalf("before the update: version %s, restart %v", h0.Version, h0.Restart)
@@ -67,6 +73,8 @@ func TestUpdateDelayedStrategy(t *testing.T) {
 			t.Errorf("pid file holder %d, want %d", pid, h.PID)
 		}
 		waitHealth(t, p.addr, 5*time.Second, func(x health) bool { return x.PID == h.PID && x.Version == "2.0.0" })
+		t.Logf("starts killed in the window: %d", killsDiagnosed(t, klog, state))
+		oneListener(t, p.addr, h.PID)
 		stopPID(t, h.PID)
 		if syscall.Kill(h.PID, 0) == nil {
 			t.Errorf("2.0.0 (pid %d) still running after SIGTERM", h.PID)

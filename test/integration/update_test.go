@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -397,6 +398,15 @@ func TestUpdateApplyExec(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(state, "updates", "pending.json")); !os.IsNotExist(err) {
 		t.Error("pending.json left after the confirmation")
+	}
+	// The exec'd image is the confirmation helper's parent now: it reaps
+	// it, so no zombie is left behind.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(zombieChildren(h.PID)) > 0 || len(liveChildren(h.PID)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("children of the server after the update: zombies %v, running %v", zombieChildren(h.PID), liveChildren(h.PID))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	// Once confirmed, the lock is free: an apply now finds nothing newer.
 	if code, b := updPost(t, p.addr, "/api/updates/apply", `{}`); code != http.StatusConflict || !strings.Contains(b, "already up to date") {
@@ -783,3 +793,27 @@ func TestReleaseTools(t *testing.T) {
 		t.Errorf("check without keys: %d %s", code, stderr)
 	}
 }
+
+// children lists pid's children whose state matches (from /proc/*/stat).
+func children(pid int, zombie bool) []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 2 || f[1] != strconv.Itoa(pid) {
+			continue
+		}
+		if (f[0] == "Z") == zombie {
+			n, _ := strconv.Atoi(e.Name())
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func zombieChildren(pid int) []int { return children(pid, true) }
+func liveChildren(pid int) []int   { return children(pid, false) }

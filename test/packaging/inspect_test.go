@@ -40,13 +40,12 @@ func expectedFiles(tg target) []file {
 		if exists("README.md") {
 			add(p+"share/doc/webui/README.md", "-rw-r--r--")
 		}
-		if exists("scripts/start-webui.sh") {
-			add(p+"bin/start-webui", "-rwxr-xr-x")
-		}
-		if exists("scripts/watchdog-loop.sh") {
-			add(p+"bin/webui-watchdog-loop", "-rwxr-xr-x")
-		}
+		add(p+"bin/start-webui", "-rwxr-xr-x")
+		add(p+"bin/webui-watchdog-loop", "-rwxr-xr-x")
 	} else {
+		// proot-distro and containers have no systemd: the launchers too.
+		add("usr/bin/start-webui", "-rwxr-xr-x")
+		add("usr/bin/webui-watchdog-loop", "-rwxr-xr-x")
 		add("usr/bin/webui", "-rwxr-xr-x")
 		add("etc/webui/webui.conf", "-rw-r--r--")
 		add("usr/lib/systemd/system/webui.service", "-rw-r--r--")
@@ -195,17 +194,24 @@ func TestDebContents(t *testing.T) {
 					t.Errorf("%s: no set -e", s)
 				}
 			}
-			// Termux scripts on the phone's PATH must use Termux's shell too.
-			if tg.family == "termux" {
-				data := tarFiles(t, output(t, dpkgDeb, "--fsys-tarfile", deb))
-				for path, e := range data {
-					if e.mode&0o111 != 0 && bytes.HasPrefix(e.body, []byte("#!")) {
-						if first, _, _ := strings.Cut(string(e.body), "\n"); first != shebang {
-							t.Errorf("%s: shebang %q, want %q", path, first, shebang)
-						}
-						checkShellSyntax(t, path, e.body)
+			// Scripts on the PATH use the family's shell: Termux's, or
+			// /bin/sh (the tree's; mkdeb rewrites it for Termux). Both
+			// launchers ship in every package.
+			data := tarFiles(t, output(t, dpkgDeb, "--fsys-tarfile", deb))
+			launchers := 0
+			for path, e := range data {
+				if e.mode&0o111 != 0 && bytes.HasPrefix(e.body, []byte("#!")) {
+					if first, _, _ := strings.Cut(string(e.body), "\n"); first != shebang {
+						t.Errorf("%s: shebang %q, want %q", path, first, shebang)
 					}
+					checkShellSyntax(t, path, e.body)
 				}
+				if strings.HasSuffix(path, "bin/start-webui") || strings.HasSuffix(path, "bin/webui-watchdog-loop") {
+					launchers++
+				}
+			}
+			if launchers != 2 {
+				t.Errorf("%d of the 2 launchers (start-webui, webui-watchdog-loop) in the package", launchers)
 			}
 
 			checkBinary(t, tg, deb)

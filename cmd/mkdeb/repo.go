@@ -119,7 +119,7 @@ func packageRepo(o options, f Family, keyring []byte, warn io.Writer) (string, e
 			return "", err
 		}
 	}
-	if err := resolveContents(o, Target{Name: "webui-repo-" + string(f), Family: f}, info, warn); err != nil {
+	if err := resolveContents(o, Target{Name: "webui-repo-" + string(f), Family: f}, info, stage, warn); err != nil {
 		return "", err
 	}
 	pkgr, err := nfpm.Get("deb")

@@ -58,6 +58,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	}
 	lg, err := logging.New(logging.Options{
 		Dir: cfg.LogDir, Level: cfg.LogLevel, MaxSizeMB: cfg.LogMaxSizeMB, MaxFiles: cfg.LogMaxFiles, Stderr: stderr,
+		FlushEvery: testhooks.LogFlushEvery(),
 	})
 	if err != nil {
 		err = exitcode.Newf(exitcode.Usage, "%v (set another with --log-dir)", err)
@@ -120,7 +121,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	engine := &restart.Engine{
-		Strategy: strategy, Android: report.Android.Value, Config: cfg, Recorder: rec, PIDFile: pf, Log: lg,
+		Strategy: strategy, Android: report.Android.Value, Config: cfg, Recorder: rec, PIDFile: pf, Log: syncedLog{lg},
 	}
 	updates := startUpdates(ctx, cfg, rec, lg, strategy, report.Android.Value)
 
@@ -165,6 +166,14 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	}
 	return nil
 }
+
+// syncedLog writes each restart line out at once, with every buffered line
+// before it: an exec restart replaces the process image right after its
+// last line, and with it whatever the log still buffered.
+type syncedLog struct{ *logging.Logger }
+
+func (l syncedLog) Infof(format string, args ...any) { l.Logger.Infof(format, args...); l.Flush() }
+func (l syncedLog) Warnf(format string, args ...any) { l.Logger.Warnf(format, args...); l.Flush() }
 
 // Version is `webui version`.
 func Version(_ context.Context, env Env, args []string) error {

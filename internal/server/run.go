@@ -192,6 +192,7 @@ func Run(ctx context.Context, o Options) error {
 	rec.Ready(addr)
 	lg.WithField("addr", addr).WithField("pid", os.Getpid()).WithField("version", o.Version).
 		Infof("webui listening on http://%s", addr)
+	lg.Flush() // whoever waits for the server reads this line
 
 	// drain stops the current session, waiting for in-flight requests up
 	// to shutdown_timeout and cutting what is left.

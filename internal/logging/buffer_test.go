@@ -112,4 +112,3 @@ func TestBurstKeepsOrder(t *testing.T) {
 		}
 	}
 }
-

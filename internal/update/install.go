@@ -1,13 +1,10 @@
 package update
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"debug/elf"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
 	"golang.org/x/sys/unix"
 
 	"github.com/termux-webui/webui/internal/paths"
@@ -343,106 +338,6 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " | ")
-}
-
-// debInfo is what a .deb's control file says.
-type debInfo struct {
-	Package, Version, Architecture string
-}
-
-// readDebControl reads the control file of a .deb: an ar archive whose
-// control.tar(.gz|.xz|.zst) member holds ./control.
-func readDebControl(path string) (debInfo, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return debInfo{}, err
-	}
-	defer f.Close()
-	r := bufio.NewReader(f)
-	magic := make([]byte, 8)
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != "!<arch>\n" {
-		return debInfo{}, errors.New("not a .deb (no ar header)")
-	}
-	hdr := make([]byte, 60)
-	for {
-		if _, err := io.ReadFull(r, hdr); err != nil {
-			return debInfo{}, errors.New("no control member in the .deb")
-		}
-		name := strings.TrimRight(strings.TrimSpace(string(hdr[:16])), "/")
-		size, err := strconv.ParseInt(strings.TrimSpace(string(hdr[48:58])), 10, 64)
-		if err != nil || size < 0 {
-			return debInfo{}, errors.New("corrupt ar header in the .deb")
-		}
-		body := io.LimitReader(r, size)
-		if strings.HasPrefix(name, "control.tar") {
-			return parseControlTar(name, body)
-		}
-		if _, err := io.Copy(io.Discard, body); err != nil {
-			return debInfo{}, err
-		}
-		if size%2 == 1 {
-			_, _ = r.ReadByte()
-		}
-	}
-}
-
-func parseControlTar(name string, body io.Reader) (debInfo, error) {
-	var rd io.Reader
-	switch name {
-	case "control.tar":
-		rd = body
-	case "control.tar.gz":
-		z, err := gzip.NewReader(body)
-		if err != nil {
-			return debInfo{}, err
-		}
-		rd = z
-	case "control.tar.xz":
-		z, err := xz.NewReader(body)
-		if err != nil {
-			return debInfo{}, err
-		}
-		rd = z
-	case "control.tar.zst":
-		z, err := zstd.NewReader(body)
-		if err != nil {
-			return debInfo{}, err
-		}
-		defer z.Close()
-		rd = z
-	default:
-		return debInfo{}, fmt.Errorf("unsupported control member %s", name)
-	}
-	tr := tar.NewReader(rd)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			return debInfo{}, errors.New("no control file in the .deb")
-		}
-		if strings.TrimPrefix(h.Name, "./") != "control" {
-			continue
-		}
-		b, err := io.ReadAll(io.LimitReader(tr, 1<<20))
-		if err != nil {
-			return debInfo{}, err
-		}
-		var d debInfo
-		for _, line := range strings.Split(string(b), "\n") {
-			k, v, ok := strings.Cut(line, ":")
-			if !ok {
-				continue
-			}
-			switch strings.TrimSpace(k) {
-			case "Package":
-				d.Package = strings.TrimSpace(v)
-			case "Version":
-				d.Version = strings.TrimSpace(v)
-			case "Architecture":
-				d.Architecture = strings.TrimSpace(v)
-			}
-		}
-		return d, nil
-	}
 }
 
 // elfArch is the GOARCH a binary is built for ("" if it is not ELF).

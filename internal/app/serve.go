@@ -85,7 +85,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	inflight := server.NewInflight()
 	rec, err := diag.Install(diag.Options{
 		StateDir: cfg.StateDir, Enabled: cfg.Diagnostics, Keep: cfg.DiagKeep, MaxBytes: cfg.DiagMaxBytes,
-		Inflight: func() any { return inflight.List() }, Log: lg,
+		Inflight: func() any { return inflight.List() }, Log: lg, PruneLater: true,
 	})
 	if err != nil {
 		lg.Warn(err) // diagnostics never stop the server
@@ -123,7 +123,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	engine := &restart.Engine{
 		Strategy: strategy, Android: report.Android.Value, Config: cfg, Recorder: rec, PIDFile: pf, Log: syncedLog{lg},
 	}
-	updates := startUpdates(ctx, cfg, rec, lg, strategy, report.Android.Value)
+	updates, settleUpdates := startUpdates(ctx, cfg, rec, lg, strategy, report.Android.Value)
 
 	var extra func(*mux.Router)
 	if testhooks.Routes != nil {
@@ -154,6 +154,13 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		},
 		Updates: updates,
 		Extra:   extra,
+		// Off the startup path: old lifetime records, update housekeeping.
+		AfterListen: func() {
+			if err := rec.PruneOld(); err != nil {
+				lg.Warn(err)
+			}
+			settleUpdates()
+		},
 		// The console's status page, evidence bundle and log view.
 		Report:   &report,
 		Watchdog: func() any { return (&ctl.Instance{RunDir: cfg.RunDir}).Watchdog() },

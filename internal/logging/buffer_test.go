@@ -112,3 +112,34 @@ func TestBurstKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// Many writers against a busy flusher: every line arrives whole, once.
+func TestConcurrentWritersLoseNothing(t *testing.T) {
+	dir := t.TempDir()
+	lg, err := New(Options{Dir: dir, Level: "info", MaxSizeMB: 10, MaxFiles: 1, FlushEvery: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 8, 500
+	done := make(chan struct{})
+	for w := 0; w < writers; w++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < each; i++ {
+				lg.Access(logrus.InfoLevel, AccessLine{Method: "GET", Path: "/w" + strconv.Itoa(w) + "/" + strconv.Itoa(i), Status: 200})
+			}
+		}()
+	}
+	for w := 0; w < writers; w++ {
+		<-done
+	}
+	lg.Close()
+	got := readLog(t, dir)
+	for w := 0; w < writers; w++ {
+		for i := 0; i < each; i++ {
+			if n := strings.Count(got, `"path":"/w`+strconv.Itoa(w)+"/"+strconv.Itoa(i)+`"`); n != 1 {
+				t.Fatalf("writer %d line %d: %d copies", w, i, n)
+			}
+		}
+	}
+}

@@ -15,9 +15,11 @@ import (
 )
 
 type wrkResult struct {
-	rps    float64
-	p99    float64 // ms
-	errors int
+	rps      float64
+	p99      float64 // ms
+	errors   int
+	requests float64
+	cpuUs    float64 // server CPU per request, µs (0: unknown)
 }
 
 var (
@@ -25,6 +27,7 @@ var (
 	p99Re  = regexp.MustCompile(`\n\s+99%\s+([0-9.]+)(us|ms|s|m)\b`)
 	non2Re = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
 	sockRe = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
+	reqsRe = regexp.MustCompile(`(\d+) requests in`)
 )
 
 func parseWrk(out string) (wrkResult, error) {
@@ -37,6 +40,9 @@ func parseWrk(out string) (wrkResult, error) {
 	r.rps, _ = strconv.ParseFloat(m[1], 64)
 	v, _ := strconv.ParseFloat(p[1], 64)
 	r.p99 = v * map[string]float64{"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[p[2]]
+	if m := reqsRe.FindStringSubmatch(out); m != nil {
+		r.requests, _ = strconv.ParseFloat(m[1], 64)
+	}
 	if m := non2Re.FindStringSubmatch(out); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		r.errors += n
@@ -50,10 +56,13 @@ func parseWrk(out string) (wrkResult, error) {
 	return r, nil
 }
 
-func (bn *bench) wrk(url, auth string, d time.Duration) (wrkResult, error) {
+func (bn *bench) wrk(url, auth string, gzip bool, d time.Duration) (wrkResult, error) {
 	args := []string{"-t", strconv.Itoa(bn.cfg.wrkThreads), "-c", strconv.Itoa(bn.cfg.wrkConns), "-d", fmt.Sprintf("%ds", int(d.Seconds())), "--latency"}
 	if auth != "" {
 		args = append(args, "-H", "Authorization: "+auth)
+	}
+	if gzip {
+		args = append(args, "-H", "Accept-Encoding: gzip")
 	}
 	args = append(args, url)
 	out, err := exec.Command(bn.b.wrk, args...).CombinedOutput()
@@ -67,6 +76,7 @@ func (bn *bench) wrk(url, auth string, d time.Duration) (wrkResult, error) {
 type wrkTarget struct {
 	name, url string
 	auth      string // Authorization header, when the server wants one
+	gzip      bool   // ask for gzip, as a browser does
 	rs        []wrkResult
 }
 
@@ -81,11 +91,12 @@ func (bn *bench) throughput() *section {
 		fmt.Sprintf("`wrk -t %d -c %d -d %s --latency URL`, %d rounds; in each round every server takes its turn on each endpoint, in a rotating order (after a 1 s warm-up each). wrk and the servers share the %d cores.", bn.cfg.wrkThreads, bn.cfg.wrkConns, bn.cfg.wrkDuration, bn.cfg.wrkRounds, bn.m.cores),
 		"webui as shipped: access log on (JSON lines in the log file; a healthy `GET /health` is logged at debug level, so not written at the default level; every other request is written). The same build with `--access-log off` runs alongside to show what logging costs.",
 		"/health: webui's release build; the floor and nginx serve the same bytes webui's /health returned (a static JSON file).",
-		"/assets/app.css: webui's embedded stylesheet, as the phone console loads it (release build, http.ServeContent with ETag and security headers); the floor (from memory) and nginx (from a file) serve the same bytes.",
+		"/assets/app.css: webui's embedded stylesheet (release build, http.ServeContent with ETag and security headers); the floor (from memory) and nginx (from a file) serve the same bytes. wrk sends no Accept-Encoding, so every server sends the plain 12 KiB; one more row asks webui for gzip, as a phone's browser does, and gets its build-time gzip copy.",
 		"64 KiB: a release build has no route for a 64 KiB file (its assets are embedded and small), so webui runs the `-tags webuitest` build and serves `/_test/big?size=65536` (64 KiB generated in memory in 32 KiB writes, through the full middleware stack); the floor (from memory, one write) and nginx (sendfile from a file) serve an identical 64 KiB file.",
 		"nginx " + nginxVersion(bn.b.nginx) + ": `worker_processes auto`, access log on, sendfile on, keepalive_requests 100000, run in the foreground from a config written to a temp dir.",
 	}
 	var stops []func()
+	pids := map[string]int{} // server pid by address, for its CPU time
 	start := func(bin, name string, extra ...string) (*inst, error) {
 		in, err := newInst(bin, filepath.Join(dir, name))
 		if err != nil {
@@ -96,6 +107,7 @@ func (bn *bench) throughput() *section {
 			return nil, err
 		}
 		stops = append(stops, func() { c.stop(syscall.SIGTERM, 10*time.Second) })
+		pids[in.addr] = c.pid()
 		_, err = waitHealth(in.addr, 15*time.Second, 10*time.Millisecond, nil)
 		return in, err
 	}
@@ -146,12 +158,16 @@ func (bn *bench) throughput() *section {
 		return s
 	}
 	stops = append(stops, func() { fl.stop(syscall.SIGTERM, 5*time.Second) })
+	pids[faddr] = fl.pid()
 	naddr, stopNginx, err := bn.startNginx(filepath.Join(dir, "nginx"), dir)
 	if err != nil {
 		s.err = err
 		return s
 	}
 	stops = append(stops, stopNginx)
+	if b, err := os.ReadFile(filepath.Join(dir, "nginx", "nginx.pid")); err == nil {
+		pids[naddr], _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
 	for _, a := range []string{faddr, naddr} {
 		if _, err := waitHealth(a, 10*time.Second, 10*time.Millisecond, nil); err != nil {
 			s.err = err
@@ -173,6 +189,7 @@ func (bn *bench) throughput() *section {
 			{name: "webui --access-log off", url: "http://" + whOff.addr + "/assets/app.css"},
 			{name: "floor (bare Go net/http)", url: "http://" + faddr + "/assets/app.css"},
 			{name: "nginx", url: "http://" + naddr + "/assets/app.css"},
+			{name: "webui, asked for gzip as a browser asks (access log on)", url: "http://" + wh.addr + "/assets/app.css", gzip: true},
 		}},
 		{"GET 64 KiB (webui: /_test/big?size=65536)", []*wrkTarget{
 			{name: "webui (access log on, as shipped)", url: "http://" + wb.addr + "/_test/big?size=65536"},
@@ -202,7 +219,7 @@ func (bn *bench) throughput() *section {
 	}
 	for _, ep := range endpoints {
 		for _, t := range ep.targets {
-			if _, err := bn.wrk(t.url, t.auth, time.Second); err != nil {
+			if _, err := bn.wrk(t.url, t.auth, t.gzip, time.Second); err != nil {
 				s.err = err
 				return s
 			}
@@ -212,10 +229,15 @@ func (bn *bench) throughput() *section {
 		for _, ep := range endpoints {
 			for k := range ep.targets {
 				t := ep.targets[(r+k)%len(ep.targets)]
-				res, err := bn.wrk(t.url, t.auth, bn.cfg.wrkDuration)
+				pid := pids[strings.Split(strings.TrimPrefix(t.url, "http://"), "/")[0]]
+				c0 := treeCPU(pid)
+				res, err := bn.wrk(t.url, t.auth, t.gzip, bn.cfg.wrkDuration)
 				if err != nil {
 					s.err = err
 					return s
+				}
+				if c1 := treeCPU(pid); pid > 0 && res.requests > 0 {
+					res.cpuUs = float64(c1-c0) / 1e3 / res.requests
 				}
 				t.rs = append(t.rs, res)
 				progress("wrk: round %d/%d %s %s: %.0f req/s, p99 %.2f ms", r+1, bn.cfg.wrkRounds, ep.name, t.name, res.rps, res.p99)
@@ -223,7 +245,7 @@ func (bn *bench) throughput() *section {
 		}
 	}
 	for i, ep := range endpoints {
-		tb := table{caption: "**" + ep.name + "**", header: []string{"server", "requests/s: median (min–max)", "p99 latency: median (min–max)", "errors", "req/s ÷ floor", "p99 ÷ floor"}}
+		tb := table{caption: "**" + ep.name + "**", header: []string{"server", "requests/s: median (min–max)", "p99 latency: median (min–max)", "errors", "req/s ÷ floor", "p99 ÷ floor", "server CPU per request: median"}}
 		stat := func(t *wrkTarget) (rps, p99 sample, errs int) {
 			for _, x := range t.rs {
 				rps = append(rps, x.rps)
@@ -232,19 +254,36 @@ func (bn *bench) throughput() *section {
 			}
 			return
 		}
+		cpu := func(t *wrkTarget) float64 {
+			var c sample
+			for _, x := range t.rs {
+				if x.cpuUs > 0 {
+					c = append(c, x.cpuUs)
+				}
+			}
+			if len(c) == 0 {
+				return 0
+			}
+			return c.median()
+		}
 		fr, fp, _ := stat(ep.targets[2])
 		for _, t := range ep.targets {
 			rps, p99, errs := stat(t)
+			c := "–"
+			if v := cpu(t); v > 0 {
+				c = num(v) + " µs"
+			}
 			tb.add(t.name, fmt.Sprintf("%s (%s–%s)", num(rps.median()), num(rps.min()), num(rps.max())),
 				fmt.Sprintf("%s ms (%s–%s)", num(p99.median()), num(p99.min()), num(p99.max())), strconv.Itoa(errs),
-				ratio(rps.median(), fr.median()), ratio(p99.median(), fp.median()))
+				ratio(rps.median(), fr.median()), ratio(p99.median(), fp.median()), c)
 		}
 		s.tables = append(s.tables, tb)
 		wr, wp, _ := stat(ep.targets[0])
 		or, op, _ := stat(ep.targets[1])
 		nr, _, _ := stat(ep.targets[3])
 		rpsOK, p99OK := wr.median() >= 0.8*fr.median(), wp.median() <= 1.5*fp.median()
-		s.notes = append(s.notes, "**"+ep.name+".** "+gapNote(wr.median(), or.median(), fr.median(), nr.median()))
+		s.notes = append(s.notes, "**"+ep.name+".** "+gapNote(wr.median(), or.median(), fr.median(), nr.median())+
+			cpuNote(cpu(ep.targets[0]), cpu(ep.targets[1]), cpu(ep.targets[2])))
 		if key := []string{"health", "css", "big"}[i]; key != "big" {
 			bn.figs.set("wrk."+key+".webui", wr.median())
 			bn.figs.set("wrk."+key+".nolog", or.median())
@@ -277,6 +316,28 @@ func gapNote(on, off, floor, nginx float64) string {
 		n += fmt.Sprintf(" The access line costs nothing measurable here (log on ≥ log off); the %s µs gap is the rest of the request path.", num(gap))
 	default:
 		n += fmt.Sprintf(" The access line accounts for %s µs of the %s µs gap per request (%.0f%%); the rest of the request path for %s µs.", num(logCost), num(gap), 100*min(logCost/gap, 1), num(max(gap-logCost, 0)))
+	}
+	return n
+}
+
+// cpuNote compares the servers' own CPU time per request, which other
+// work on the machine disturbs far less than requests/s.
+func cpuNote(on, off, floor float64) string {
+	if on <= 0 || off <= 0 || floor <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" In server CPU per request: webui %s µs with the access log on, %s µs with it off, the floor %s µs (%s the floor's).",
+		num(on), num(off), num(floor), ratio(on, floor))
+}
+
+// treeCPU is the CPU time, in ns, of pid and its children (nginx's workers).
+func treeCPU(pid int) int64 {
+	if pid <= 0 {
+		return 0
+	}
+	n := readProc(pid).runNs
+	for _, k := range children(pid) {
+		n += readProc(k).runNs
 	}
 	return n
 }

@@ -147,6 +147,10 @@ func serve(w http.ResponseWriter, r *http.Request, name string) {
 		body, hdr = f.gz, f.gzHdr
 	}
 	for _, kv := range hdr {
+		if old := h[kv.key]; kv.key == "Vary" && len(old) > 0 {
+			h[kv.key] = append(old[:len(old):len(old)], kv.val...) // keep what middleware varies on
+			continue
+		}
 		h[kv.key] = kv.val
 	}
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))

@@ -174,3 +174,20 @@ func TestGzipHeadAndPreconditions(t *testing.T) {
 		t.Fatalf("If-Match: %d, %d bytes", resp.StatusCode, len(body))
 	}
 }
+
+// A Vary set before the handler (by middleware) is kept, not replaced.
+func TestVaryKept(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Cookie")
+		Assets().ServeHTTP(w, r)
+	})
+	resp, _ := get(t, h, "/assets/app.css", "Accept-Encoding", "gzip")
+	if got := resp.Header.Values("Vary"); len(got) != 2 || got[0] != "Cookie" || got[1] != "Accept-Encoding" {
+		t.Fatalf("Vary %q", got)
+	}
+	// The shared header values are not written into.
+	resp, _ = get(t, Assets(), "/assets/app.css", "Accept-Encoding", "gzip")
+	if got := resp.Header.Values("Vary"); len(got) != 1 {
+		t.Fatalf("Vary %q after a request that added to it", got)
+	}
+}

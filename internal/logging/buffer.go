@@ -76,8 +76,8 @@ func (b *bufferedWriter) writeThrough(p []byte) (int, error) {
 // logging must never take the server down.
 func (b *bufferedWriter) Flush() {
 	b.wmu.Lock()
+	defer b.wmu.Unlock() // a panicking writer must not leave it held
 	b.flushLocked()
-	b.wmu.Unlock()
 }
 
 func (b *bufferedWriter) flushLocked() {

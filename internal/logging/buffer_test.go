@@ -143,3 +143,32 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 		}
 	}
 }
+
+type panicWriter struct{ n int }
+
+func (w *panicWriter) Write(p []byte) (int, error) {
+	w.n++
+	if w.n == 1 {
+		panic("disk gone")
+	}
+	return len(p), nil
+}
+
+// A flusher that panics is recorded, and the lines after it are written
+// through instead of waiting for a flusher that is gone.
+func TestFlusherPanicWritesThrough(t *testing.T) {
+	w := &panicWriter{}
+	b := newBufferedWriter(w, time.Millisecond)
+	_, _ = b.Write([]byte("one\n"))
+	select {
+	case <-b.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the flusher did not end after its panic")
+	}
+	n := w.n
+	_, _ = b.Write([]byte("two\n"))
+	if w.n != n+1 {
+		t.Fatalf("after the flusher's panic a line was not written through (%d writes, then %d)", n, w.n)
+	}
+	b.Close()
+}

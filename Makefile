@@ -8,9 +8,14 @@ LDFLAGS  := -s -w -X $(PKG)/internal/version.Version=$(VERSION)
 TOOLS    := $(CURDIR)/bin/tools
 export CGO_ENABLED ?= 0
 
-.PHONY: build run test lint deps deb bench clean
+.PHONY: build run test lint deps deb bench clean gen
 
-build:
+# The console's gzip copies (web/gz), committed; this refreshes them after
+# an edit to web/ (the web tests fail while they are stale).
+gen:
+	$(GO) generate ./web
+
+build: gen
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/webui ./cmd/webui
 
 run: build
@@ -29,13 +34,13 @@ lint: deps
 	elif [ "$$CI" = true ]; then echo "shellcheck missing"; exit 1; else echo "shellcheck missing: skipped"; fi
 
 # The race detector needs cgo.
-test: lint
+test: gen lint
 	CGO_ENABLED=1 $(GO) test -race -timeout 14m ./...
 
 # Every .deb (Termux aarch64/arm/x86_64/i686, Linux amd64/arm64) into dist/.
 # APT_PUBKEY=apt.pub.gpg also builds webui-repo (Termux and Debian), which
 # adds the apt repository at REPO_URL (default: the project's) to apt.
-deb:
+deb: gen
 	$(GO) run ./cmd/mkdeb --dist dist $(if $(filter command line environment,$(origin VERSION)),--version $(VERSION)) \
 		$(if $(APT_PUBKEY),--apt-pubkey $(APT_PUBKEY)) $(if $(REPO_URL),--repo-url $(REPO_URL))
 

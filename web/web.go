@@ -2,8 +2,12 @@
 // offline and needs no files beside the executable: one page (index.html),
 // its script and style, the PWA manifest and the icons. The PNG icons are
 // assets/icon.svg rendered by headless Chromium at 192 and 512 px (the
-// maskable one with the artwork inside the 80% safe zone).
+// maskable one with the artwork inside the 80% safe zone). The text files
+// also have gzip copies in gz/, made at build time by `go generate ./web`
+// (`make build` runs it), for browsers that accept them.
 package web
+
+//go:generate go run ./internal/gengz
 
 import (
 	"bytes"
@@ -14,6 +18,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +26,11 @@ import (
 
 //go:embed index.html manifest.webmanifest assets
 var files embed.FS
+
+// gzFiles are the gzip copies, and gz/SUMS the sources they were made from.
+//
+//go:embed gz
+var gzFiles embed.FS
 
 // CSP allows nothing from elsewhere and no inline script or style.
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
@@ -31,6 +41,41 @@ type file struct {
 	data  []byte
 	etag  string
 	ctype string
+	gz    []byte // the gzip copy; nil when there is none or it is stale
+	// The response headers of each copy, made once: setting them one by
+	// one (canonical keys, a fresh slice each) was a noticeable part of
+	// answering a small file.
+	hdr, gzHdr []header
+}
+
+// header is one canonical header with its value slice, shared by every
+// response (full, so an Add elsewhere copies rather than writes into it).
+type header struct {
+	key string
+	val []string
+}
+
+func headers(kv ...string) []header {
+	out := make([]header, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, header{http.CanonicalHeaderKey(kv[i]), []string{kv[i+1]}[:1:1]})
+	}
+	return out
+}
+
+// responseHeaders are f's headers for the identity and the gzip copy.
+func (f *file) responseHeaders() {
+	common := []string{"Content-Type", f.ctype, "Cache-Control", "no-cache", "X-Content-Type-Options", "nosniff",
+		"Referrer-Policy", "same-origin", "Content-Security-Policy", CSP, "X-Frame-Options", "DENY"}
+	if f.gz == nil {
+		f.hdr = headers(append(common, "ETag", f.etag)...)
+		return
+	}
+	f.hdr = headers(append(common, "ETag", f.etag, "Vary", "Accept-Encoding")...)
+	// ServeContent leaves the length out of an encoded response: it is set
+	// here, for the only body this copy ever has.
+	f.gzHdr = headers(append(common, "ETag", strings.TrimSuffix(f.etag, `"`)+`-gzip"`, "Vary", "Accept-Encoding",
+		"Content-Encoding", "gzip", "Content-Length", strconv.Itoa(len(f.gz)))...)
 }
 
 // byName indexes the embedded files with their ETags. It runs on the first
@@ -56,7 +101,14 @@ var byName = sync.OnceValue(func() map[string]file {
 		case ".html":
 			ct = "text/html; charset=utf-8"
 		}
-		m[p] = file{data: data, etag: `"` + hex.EncodeToString(sum[:8]) + `"`, ctype: ct}
+		tag := hex.EncodeToString(sum[:8])
+		var gz []byte
+		if gzSums()[p] == tag { // made from these very bytes
+			gz, _ = gzFiles.ReadFile("gz/" + p + ".gz")
+		}
+		f := file{data: data, etag: `"` + tag + `"`, ctype: ct, gz: gz}
+		f.responseHeaders()
+		m[p] = f
 		return nil
 	})
 	if err != nil {
@@ -64,6 +116,18 @@ var byName = sync.OnceValue(func() map[string]file {
 	}
 	return m
 })
+
+// gzSums reads gz/SUMS: "<source hash> <name>" per line.
+func gzSums() map[string]string {
+	b, _ := gzFiles.ReadFile("gz/SUMS")
+	m := map[string]string{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if sum, name, ok := strings.Cut(l, " "); ok {
+			m[name] = sum
+		}
+	}
+	return m
+}
 
 // serve answers with one embedded file. The browser revalidates each time
 // (no-cache + ETag), so a console updated with the binary is never stale.
@@ -74,14 +138,22 @@ func serve(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", f.ctype)
-	h.Set("Cache-Control", "no-cache")
-	h.Set("ETag", f.etag)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", CSP)
-	h.Set("X-Frame-Options", "DENY")
-	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(f.data))
+	body, hdr := f.data, f.hdr
+	// A range is of the identity bytes: resuming a download of a
+	// compressed copy is not worth the confusion it invites. So are write
+	// preconditions, whose 412 must not carry the gzip copy's length.
+	if f.gz != nil && r.Header.Get("Range") == "" && r.Header.Get("If-Match") == "" &&
+		r.Header.Get("If-Unmodified-Since") == "" && AcceptsGzip(r.Header.Values("Accept-Encoding")) {
+		body, hdr = f.gz, f.gzHdr
+	}
+	for _, kv := range hdr {
+		if old := h[kv.key]; kv.key == "Vary" && len(old) > 0 {
+			h[kv.key] = append(old[:len(old):len(old)], kv.val...) // keep what middleware varies on
+			continue
+		}
+		h[kv.key] = kv.val
+	}
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
 }
 
 // Index serves the console's page.

@@ -58,6 +58,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	}
 	lg, err := logging.New(logging.Options{
 		Dir: cfg.LogDir, Level: cfg.LogLevel, MaxSizeMB: cfg.LogMaxSizeMB, MaxFiles: cfg.LogMaxFiles, Stderr: stderr,
+		FlushEvery: testhooks.LogFlushEvery(),
 	})
 	if err != nil {
 		err = exitcode.Newf(exitcode.Usage, "%v (set another with --log-dir)", err)
@@ -84,7 +85,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	inflight := server.NewInflight()
 	rec, err := diag.Install(diag.Options{
 		StateDir: cfg.StateDir, Enabled: cfg.Diagnostics, Keep: cfg.DiagKeep, MaxBytes: cfg.DiagMaxBytes,
-		Inflight: func() any { return inflight.List() }, Log: lg,
+		Inflight: func() any { return inflight.List() }, Log: lg, PruneLater: true,
 	})
 	if err != nil {
 		lg.Warn(err) // diagnostics never stop the server
@@ -120,13 +121,13 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	engine := &restart.Engine{
-		Strategy: strategy, Android: report.Android.Value, Config: cfg, Recorder: rec, PIDFile: pf, Log: lg,
+		Strategy: strategy, Android: report.Android.Value, Config: cfg, Recorder: rec, PIDFile: pf, Log: syncedLog{lg},
 		Watchdog: func() bool {
 			_, held, err := proc.Read((&ctl.Instance{RunDir: cfg.RunDir}).WatchdogPIDFile())
 			return err == nil && held
 		},
 	}
-	updates := startUpdates(ctx, cfg, rec, lg, strategy, report.Android.Value)
+	updates, settleUpdates := startUpdates(ctx, cfg, rec, lg, strategy, report.Android.Value)
 
 	var extra func(*mux.Router)
 	if testhooks.Routes != nil {
@@ -157,6 +158,13 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		},
 		Updates: updates,
 		Extra:   extra,
+		// Off the startup path: old lifetime records, update housekeeping.
+		AfterListen: func() {
+			if err := rec.PruneOld(); err != nil {
+				lg.Warn(err)
+			}
+			settleUpdates()
+		},
 		// The console's status page, evidence bundle and log view.
 		Report:   &report,
 		Watchdog: func() any { return (&ctl.Instance{RunDir: cfg.RunDir}).Watchdog() },
@@ -169,6 +177,14 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	}
 	return nil
 }
+
+// syncedLog writes each restart line out at once, with every buffered line
+// before it: an exec restart replaces the process image right after its
+// last line, and with it whatever the log still buffered.
+type syncedLog struct{ *logging.Logger }
+
+func (l syncedLog) Infof(format string, args ...any) { l.Logger.Infof(format, args...); l.Flush() }
+func (l syncedLog) Warnf(format string, args ...any) { l.Logger.Warnf(format, args...); l.Flush() }
 
 // Version is `webui version`.
 func Version(_ context.Context, env Env, args []string) error {

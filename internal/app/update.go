@@ -331,17 +331,29 @@ func updateConfirm(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-// startUpdates makes the server's update service, settles what an
-// interrupted update left behind, and starts the background checks. A
-// problem is logged and leaves the server without updates (nil), never
-// stops it.
-func startUpdates(ctx context.Context, cfg *config.Config, rec *diag.Recorder, lg update.Logger, strategy string, android bool) server.UpdateAPI {
+// startUpdates makes the server's update service and returns it with the
+// work that can wait until the server listens: settling what an
+// interrupted update left behind, then the background checks (see
+// settledUpdates). A problem is logged and leaves the server without
+// updates (nil), never stops it.
+func startUpdates(ctx context.Context, cfg *config.Config, rec *diag.Recorder, lg update.Logger, strategy string, android bool) (server.UpdateAPI, func()) {
 	svc, err := update.New(update.Options{Config: cfg, Version: version.Version, Log: lg, Recorder: rec, Strategy: strategy, Android: android})
 	if err != nil {
 		lg.Warnf("updates unavailable: %v", err)
-		return nil
+		return nil, func() {}
 	}
-	svc.Startup()
-	diag.Go("update checks", func() { svc.RunChecks(ctx) })
-	return svc
+	u := &settledUpdates{Service: svc, settled: make(chan struct{})}
+	settle := func() {
+		svc.Startup()
+		close(u.settled)
+		diag.Go("update checks", func() { svc.RunChecks(ctx) })
+	}
+	// An update in progress (this may be its new version starting) is
+	// settled before the server answers, as it always was: its
+	// confirmation helper must not see /health before Startup has looked.
+	if _, err := os.Stat(update.PendingFile(cfg.StateDir)); err == nil {
+		settle()
+		return u, func() {}
+	}
+	return u, settle
 }

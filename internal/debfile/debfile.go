@@ -7,15 +7,16 @@ import (
 	"archive/tar"
 	"bufio"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
+	"github.com/termux-webui/webui/internal/proc"
 )
 
 // MaxControl bounds the control file read from a package.
@@ -86,11 +87,13 @@ func member(path, prefix string, fn func(*tar.Reader) error) error {
 		}
 		body := io.LimitReader(r, size)
 		if strings.HasPrefix(name, prefix) {
-			rd, closeFn, err := decompress(name, prefix, body)
+			rd, err := decompress(name, prefix, body)
+			if errors.Is(err, errOtherCompression) {
+				return viaDpkgDeb(path, prefix, fn)
+			}
 			if err != nil {
 				return err
 			}
-			defer closeFn()
 			return fn(tar.NewReader(rd))
 		}
 		if _, err := io.Copy(io.Discard, body); err != nil {
@@ -102,23 +105,52 @@ func member(path, prefix string, fn func(*tar.Reader) error) error {
 	}
 }
 
-func decompress(name, prefix string, body io.Reader) (io.Reader, func(), error) {
-	nop := func() {}
+// errOtherCompression: an xz or zstd member, which dpkg-deb reads.
+var errOtherCompression = errors.New("member compressed with xz or zstd")
+
+func decompress(name, prefix string, body io.Reader) (io.Reader, error) {
 	switch strings.TrimPrefix(name, prefix) {
 	case "":
-		return body, nop, nil
+		return body, nil
 	case ".gz":
-		z, err := gzip.NewReader(body)
-		return z, nop, err
-	case ".xz":
-		z, err := xz.NewReader(body)
-		return z, nop, err
-	case ".zst":
-		z, err := zstd.NewReader(body)
-		if err != nil {
-			return nil, nop, err
-		}
-		return z, z.Close, nil
+		return gzip.NewReader(body)
+	case ".xz", ".zst":
+		return nil, errOtherCompression
 	}
-	return nil, nop, fmt.Errorf("unsupported member %s", name)
+	return nil, fmt.Errorf("unsupported member %s", name)
+}
+
+// viaDpkgDeb reads an xz or zstd member through dpkg-deb. The project's own
+// packages (nfpm) use gzip; decoding the other two in-process would link,
+// and initialise at every start of the server, two decompressors for a case
+// that only packages built by dpkg-deb hit, and where those install, dpkg-deb
+// is there.
+func viaDpkgDeb(path, prefix string, fn func(*tar.Reader) error) error {
+	bin, err := proc.LookPath("dpkg-deb")
+	if err != nil {
+		return fmt.Errorf("%s: its %s member is compressed with xz or zstd, and reading it needs dpkg-deb, which is not in PATH", path, prefix)
+	}
+	flag := "--ctrl-tarfile"
+	if prefix == "data.tar" {
+		flag = "--fsys-tarfile"
+	}
+	out, err := os.CreateTemp("", "webui-deb-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(out.Name())
+	defer out.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ws, err := proc.Run(ctx, bin, []string{bin, flag, path}, proc.Attr{Stdout: out})
+	if err == nil && (ws.Signaled() || ws.ExitStatus() != 0) {
+		err = fmt.Errorf("exit status %d", ws.ExitStatus())
+	}
+	if err != nil {
+		return fmt.Errorf("dpkg-deb %s %s: %w", flag, path, err)
+	}
+	if _, err := out.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	return fn(tar.NewReader(out))
 }

@@ -48,6 +48,9 @@ type Options struct {
 	Enabled  bool
 	Keep     int   // lifetimes kept
 	MaxBytes int64 // total size cap of the records
+	// PruneLater leaves the pruning of old records to PruneOld, for a
+	// server that prunes once it listens.
+	PruneLater bool
 	// Inflight, when set, lists the requests being served; signal records
 	// include it.
 	Inflight func() any
@@ -104,12 +107,23 @@ func Install(o Options) (*Recorder, error) {
 			cf.Close()
 		}
 	}
-	pruneErr := Prune(r.dir, o.Keep, o.MaxBytes, r.id)
-	r.write(map[string]any{"event": EvInstalled, "crash_output": r.crash != nil})
-	if pruneErr != nil {
-		return r, fmt.Errorf("diagnostics: prune: %w", pruneErr)
+	var pruneErr error
+	if !o.PruneLater {
+		pruneErr = r.PruneOld()
 	}
-	return r, nil
+	r.write(map[string]any{"event": EvInstalled, "crash_output": r.crash != nil})
+	return r, pruneErr
+}
+
+// PruneOld keeps the newest Options.Keep lifetimes within Options.MaxBytes.
+func (r *Recorder) PruneOld() error {
+	if r == nil || r.dir == "" {
+		return nil
+	}
+	if err := Prune(r.dir, r.log.Keep, r.log.MaxBytes, r.id); err != nil {
+		return fmt.Errorf("diagnostics: prune: %w", err)
+	}
+	return nil
 }
 
 // adopt returns the open record in dir, moving firstline's record there, or

@@ -1,6 +1,7 @@
 // Package logging sets up webui's logrus logger: human-readable text on the
 // terminal (stderr) and JSON lines in a size-capped, rotated log file, so a
-// phone's small storage never fills with logs.
+// phone's small storage never fills with logs. File lines below warning
+// level are buffered for at most Options.FlushEvery (see bufferedWriter).
 package logging
 
 import (
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"gopkg.in/natefinch/lumberjack.v2"
@@ -26,12 +28,19 @@ type Options struct {
 	MaxSizeMB int
 	MaxFiles  int
 	Stderr    io.Writer // nil = no terminal output
+	// FlushEvery bounds how long an info or debug line waits in memory
+	// before it is written to the file; 0 is DefaultFlushEvery.
+	FlushEvery time.Duration
 }
 
 // Logger is a logrus logger plus the rotated file behind it.
 type Logger struct {
 	*logrus.Logger
 	file *lumberjack.Logger
+	buf  *bufferedWriter
+	// fileOnly: no terminal output, so an access line can be formatted
+	// straight into the file buffer (see Access).
+	fileOnly bool
 }
 
 // New builds the logger. The file is opened lazily by lumberjack, but the
@@ -51,7 +60,7 @@ func New(o Options) (*Logger, error) {
 		l.Out = o.Stderr
 		l.Formatter = &logrus.TextFormatter{FullTimestamp: true, TimestampFormat: "15:04:05.000"}
 	}
-	lg := &Logger{Logger: l}
+	lg := &Logger{Logger: l, fileOnly: o.Stderr == nil}
 	if o.Dir != "" {
 		if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("log dir %s: %w", o.Dir, unwrap(err))
@@ -62,7 +71,12 @@ func New(o Options) (*Logger, error) {
 			MaxBackups: o.MaxFiles,
 			Compress:   false,
 		}
-		l.AddHook(&fileHook{w: lg.file, f: &logrus.JSONFormatter{TimestampFormat: "2006-01-02T15:04:05.000Z07:00"}})
+		every := o.FlushEvery
+		if every <= 0 {
+			every = DefaultFlushEvery
+		}
+		lg.buf = newBufferedWriter(lg.file, every)
+		l.AddHook(&fileHook{w: lg.buf, f: &logrus.JSONFormatter{TimestampFormat: timeFormat}})
 	}
 	return lg, nil
 }
@@ -75,11 +89,23 @@ func (l *Logger) Path() string {
 	return l.file.Filename
 }
 
+// timeFormat is the file's timestamp layout.
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// Flush writes out the buffered file lines now: before an exec replaces
+// the process image, which would lose them.
+func (l *Logger) Flush() {
+	if l.buf != nil {
+		l.buf.Flush()
+	}
+}
+
 // Close flushes and closes the log file.
 func (l *Logger) Close() error {
 	if l.file == nil {
 		return nil
 	}
+	l.buf.Close()
 	return l.file.Close()
 }
 
@@ -98,7 +124,7 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 // fileHook writes every entry as a JSON line. Write errors (a full disk) are
 // dropped: logging must never take the server down.
 type fileHook struct {
-	w io.Writer
+	w *bufferedWriter
 	f logrus.Formatter
 }
 
@@ -118,6 +144,9 @@ func (h *fileHook) Fire(e *logrus.Entry) error {
 	e.Buffer = saved
 	if err == nil {
 		_, _ = h.w.Write(b)
+		if e.Level <= logrus.WarnLevel {
+			h.w.Flush() // what went wrong is on disk before anything else happens
+		}
 	}
 	if buf.Cap() <= 64<<10 {
 		hookBuffers.Put(buf)

@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/logging"
 )
 
 // statusWriter records the status and size of a response. It keeps Flush and
@@ -62,6 +63,12 @@ func (w *statusWriter) Flush() {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// accessLogger writes access lines without logrus's per-entry maps
+// (internal/logging).
+type accessLogger interface {
+	Access(logrus.Level, logging.AccessLine)
+}
+
 // accessLog writes one line per request: method, path, status, bytes, duration.
 func accessLog(log logrus.FieldLogger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -81,12 +88,17 @@ func accessLog(log logrus.FieldLogger, next http.Handler) http.Handler {
 			if l, ok := log.(interface{ IsLevelEnabled(logrus.Level) bool }); ok && !l.IsLevelEnabled(lvl) {
 				return // don't build an entry nobody writes
 			}
+			dur := float64(time.Since(start).Microseconds()) / 1000
+			if al, ok := log.(accessLogger); ok {
+				al.Access(lvl, logging.AccessLine{Method: r.Method, Path: r.URL.Path, Status: status, Bytes: sw.bytes, DurMs: dur, Remote: r.RemoteAddr})
+				return
+			}
 			log.WithFields(logrus.Fields{
 				"method": r.Method,
 				"path":   r.URL.Path,
 				"status": status,
 				"bytes":  sw.bytes,
-				"dur_ms": float64(time.Since(start).Microseconds()) / 1000,
+				"dur_ms": dur,
 				"remote": r.RemoteAddr,
 			}).Log(lvl, "request")
 		}()

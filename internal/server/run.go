@@ -55,6 +55,9 @@ type Options struct {
 	Report    *platform.Report
 	Watchdog  func() any
 	FollowLog func(ctx context.Context, lines int, follow bool, emit func(line string)) error
+	// AfterListen runs in the background once the server listens: the
+	// work that need not delay the first answer.
+	AfterListen func()
 }
 
 type nopRecorder struct{}
@@ -192,6 +195,10 @@ func Run(ctx context.Context, o Options) error {
 	rec.Ready(addr)
 	lg.WithField("addr", addr).WithField("pid", os.Getpid()).WithField("version", o.Version).
 		Infof("webui listening on http://%s", addr)
+	lg.Flush() // whoever waits for the server reads this line
+	if o.AfterListen != nil {
+		diag.Go("after listen", o.AfterListen)
+	}
 
 	// drain stops the current session, waiting for in-flight requests up
 	// to shutdown_timeout and cutting what is left.

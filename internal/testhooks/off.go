@@ -7,6 +7,8 @@
 package testhooks
 
 import (
+	"time"
+
 	"github.com/gorilla/mux"
 	"github.com/sirupsen/logrus"
 
@@ -18,3 +20,6 @@ var Routes func(r *mux.Router, log logrus.FieldLogger)
 
 // PlatformEnv returns e unchanged in release builds.
 func PlatformEnv(e platform.Env) platform.Env { return e }
+
+// LogFlushEvery is 0 (the default) in release builds.
+func LogFlushEvery() time.Duration { return 0 }

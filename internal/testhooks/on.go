@@ -109,3 +109,10 @@ func PlatformEnv(e platform.Env) platform.Env {
 	}
 	return e
 }
+
+// LogFlushEvery is WEBUI_TEST_LOG_FLUSH: a long interval lets a test see
+// which lines only an explicit flush (exit, exec) writes out.
+func LogFlushEvery() time.Duration {
+	d, _ := time.ParseDuration(os.Getenv("WEBUI_TEST_LOG_FLUSH"))
+	return d
+}

@@ -948,7 +948,12 @@ func TestCtlLogs(t *testing.T) {
 		resp.Body.Close()
 	}
 	get("/_test/log?n=20")
-	out := e.mustRun(0, []string{"ctl", "logs"}, "-n", "5")
+	// Info lines reach the file within the log's flush interval.
+	var out string
+	ctlEventually(t, 5*time.Second, "the 20 lines in the log", func() bool {
+		out = e.mustRun(0, []string{"ctl", "logs"}, "-n", "5")
+		return strings.Contains(out, "test log line i=19")
+	})
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	if len(lines) != 5 || !strings.Contains(out, "INFO  test log line i=19") || strings.Contains(out, "{") {
 		t.Errorf("logs -n 5:\n%s", out)

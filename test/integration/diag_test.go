@@ -872,7 +872,7 @@ func TestDiagCorruptRecords(t *testing.T) {
 	p.mustHealthy()
 }
 
-// Pruning at startup keeps the newest diag_keep lifetimes (this one
+// Pruning at startup (once the server listens) keeps the newest diag_keep lifetimes (this one
 // included) with all their files, and the total under diag_max_bytes.
 func TestDiagPruneCaps(t *testing.T) {
 	t.Parallel()
@@ -901,12 +901,19 @@ func TestDiagPruneCaps(t *testing.T) {
 	check := func(t *testing.T, dir string, p *proc, kept []string) {
 		t.Helper()
 		ld := filepath.Join(dir, "state", "lifetimes")
-		ents, _ := os.ReadDir(ld)
-		byID := map[string]int{}
-		for _, e := range ents {
-			byID[recordID(e.Name())]++
-		}
 		cur := diagNewest(t, filepath.Join(dir, "state"), p.pid())
+		// The server prunes once it listens, in the background.
+		var byID map[string]int
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			ents, _ := os.ReadDir(ld)
+			byID = map[string]int{}
+			for _, e := range ents {
+				byID[recordID(e.Name())]++
+			}
+			if len(byID) == len(kept)+1 || time.Now().After(deadline) {
+				break
+			}
+		}
 		if byID[cur.ID] == 0 {
 			t.Errorf("current lifetime pruned")
 		}

@@ -29,7 +29,7 @@ type load struct {
 	errs map[string]int
 }
 
-func runLoad(ctx context.Context, addr string, workers int, period time.Duration) (*load, func()) {
+func runLoad(ctx context.Context, addr, auth string, workers int, period time.Duration) (*load, func()) {
 	l := &load{errs: map[string]int{}}
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -46,6 +46,9 @@ func runLoad(ctx context.Context, addr string, workers int, period time.Duration
 			for ctx.Err() == nil {
 				begin := time.Now()
 				req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+addr+path, nil)
+				if auth != "" {
+					req.Header.Set("Authorization", auth)
+				}
 				resp, err := c.Do(req)
 				if err != nil && ctx.Err() != nil {
 					return
@@ -221,7 +224,7 @@ func (bn *bench) restartRun(mode string, n, workers int, period time.Duration) (
 		return res
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	l, wait := runLoad(ctx, in.addr, workers, period)
+	l, wait := runLoad(ctx, in.addr, authHeader(in.path("state")), workers, period)
 	time.Sleep(500 * time.Millisecond)
 	prev := h0
 	var wins []window

@@ -144,6 +144,7 @@ type bins struct {
 	pyhealth  string
 	wrk       string
 	nginx     string
+	runsv     string
 	version   string
 }
 
@@ -576,4 +577,21 @@ func copyFile(src, dst string, mode os.FileMode) error {
 		return err
 	}
 	return os.WriteFile(dst, b, mode)
+}
+
+// tokenFile is where a server keeps the owner's token, in its state dir.
+const tokenFile = "token"
+
+// authHeader is the Authorization value ("Bearer <token>") for the server
+// whose state dir this is, or "" when it has written no token: the one
+// place the benchmark learns how to get past a server's login.
+func authHeader(stateDir string) string {
+	b, err := os.ReadFile(filepath.Join(stateDir, tokenFile))
+	if err != nil {
+		return ""
+	}
+	if t := strings.TrimSpace(string(b)); t != "" {
+		return "Bearer " + t
+	}
+	return ""
 }

@@ -12,8 +12,10 @@
 //	go run ./bench/cmd/webui-bench -only startup,wrk       (some of them)
 //
 // It builds what it needs (webui release and webuitest builds, the floor,
-// the kill-window fixture), installs wrk, nginx and python3 with apt-get
-// when they are missing and it runs as root, and puts all load on loopback.
+// the kill-window fixture), installs wrk, nginx, runit and python3 with
+// apt-get when they are missing and it runs as root, and puts all load on
+// loopback. The report opens with the performance goals: each headline
+// figure against its peers from the same run, as the goal's ratio.
 package main
 
 import (
@@ -59,10 +61,11 @@ type bench struct {
 	tmp  string
 	b    *bins
 	m    *machine
+	figs figures
 }
 
 // The benchmarks, in the order of BENCHMARKS.md.
-var allBenches = []string{"restart", "delayed", "watchdog", "startup", "idle", "wrk", "storm", "diag", "sizes"}
+var allBenches = []string{"restart", "delayed", "watchdog", "recovery", "startup", "idle", "wrk", "storm", "diag", "sizes"}
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -193,6 +196,16 @@ func run(args []string) int {
 			toolErrs = append(toolErrs, err.Error())
 		}
 	}
+	if want["startup"] && b.nginx == "" {
+		if b.nginx, err = ensureTool("nginx", "nginx", "/usr/sbin/nginx"); err != nil {
+			toolErrs = append(toolErrs, err.Error())
+		}
+	}
+	if want["recovery"] {
+		if b.runsv, err = ensureTool("runsv", "runit", "/usr/bin/runsv", "/usr/sbin/runsv"); err != nil {
+			toolErrs = append(toolErrs, err.Error())
+		}
+	}
 	if want["startup"] || want["idle"] {
 		if b.python, err = ensureTool("python3", "python3", "/usr/bin/python3"); err != nil {
 			toolErrs = append(toolErrs, err.Error())
@@ -222,6 +235,7 @@ func run(args []string) int {
 	runOne("startup", bn.startup)
 	runOne("diag", bn.diagOverhead)
 	runOne("restart", bn.restartUnderLoad)
+	runOne("recovery", bn.recoveryPeers)
 	runOne("wrk", bn.throughput)
 	runOne("storm", bn.storm)
 	// Phase 2, together: the long ones that mostly sleep.
@@ -275,7 +289,7 @@ func run(args []string) int {
 		}
 	}
 	var buf bytes.Buffer
-	writeReport(&buf, m, cmdline, secs)
+	writeReport(&buf, m, cmdline, secs, &bn.figs)
 	if *out == "-" {
 		os.Stdout.Write(buf.Bytes())
 	} else if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {

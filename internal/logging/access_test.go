@@ -1,0 +1,73 @@
+package logging
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// logrusLine is what logrus's JSON formatter writes for the same request.
+func logrusLine(t testing.TB, lvl logrus.Level, at time.Time, a AccessLine) []byte {
+	e := logrus.NewEntry(logrus.New()).WithTime(at).WithFields(logrus.Fields{
+		"method": a.Method, "path": a.Path, "status": a.Status, "bytes": a.Bytes, "dur_ms": a.DurMs, "remote": a.Remote,
+	})
+	e.Level = lvl
+	e.Message = "request"
+	b, err := (&logrus.JSONFormatter{TimestampFormat: timeFormat}).Format(e)
+	if err != nil {
+		return nil // NaN and infinities: logrus drops such a line
+	}
+	return b
+}
+
+// The direct access line is byte for byte what logrus writes, so readers
+// of the log (ctl logs, the console) see one format.
+func TestAccessLineMatchesLogrus(t *testing.T) {
+	at := time.Date(2026, 6, 2, 14, 3, 0, 123456789, time.FixedZone("x", 3600))
+	for _, a := range []AccessLine{
+		{Method: "GET", Path: "/assets/app.css", Status: 200, Bytes: 12393, DurMs: 0.25, Remote: "127.0.0.1:40000"},
+		{Method: "POST", Path: "/a<b>&c\"d\\e", Status: 404, DurMs: 0},
+		{Method: "GET", Path: "/\x00\x1f\x7f\xff\u2028é", Status: 500, Bytes: -1, DurMs: 1e-9},
+		{Method: "GET", Path: "/", Status: 200, DurMs: 123456.789, Remote: "[::1]:1"},
+		{DurMs: 1e22},
+	} {
+		for _, lvl := range []logrus.Level{logrus.InfoLevel, logrus.DebugLevel, logrus.WarnLevel} {
+			got := appendAccess(nil, lvl, at, a)
+			if want := logrusLine(t, lvl, at, a); !bytes.Equal(got, want) {
+				t.Errorf("%+v:\n got %s\nwant %s", a, got, want)
+			}
+		}
+	}
+}
+
+func FuzzAccessLine(f *testing.F) {
+	f.Add("GET", "/assets/app.css", "127.0.0.1:1", 200, int64(5), 0.5)
+	f.Add("P<>", "/\xff\u2029", "", -3, int64(-1), 1e-7)
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC)
+	f.Fuzz(func(t *testing.T, method, path, remote string, status int, n int64, dur float64) {
+		a := AccessLine{Method: method, Path: path, Status: status, Bytes: n, DurMs: dur, Remote: remote}
+		want := logrusLine(t, logrus.InfoLevel, at, a)
+		if want == nil {
+			return
+		}
+		if got := appendAccess(nil, logrus.InfoLevel, at, a); !bytes.Equal(got, want) && !bytes.Contains(want, []byte(`"logrus_error"`)) {
+			t.Fatalf("got %s\nwant %s", got, want)
+		}
+	})
+}
+
+// BenchmarkAccessFast is the access line the server writes without a
+// terminal: formatted directly into the file buffer.
+func BenchmarkAccessFast(b *testing.B) {
+	lg, err := New(Options{Dir: b.TempDir(), Level: "info", MaxSizeMB: 100, MaxFiles: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer lg.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		lg.Access(logrus.InfoLevel, AccessLine{Method: "GET", Path: "/assets/app.css", Status: 200, Bytes: 11602, DurMs: 0.25, Remote: "127.0.0.1:40000"})
+	}
+}

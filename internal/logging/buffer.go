@@ -1,0 +1,140 @@
+package logging
+
+import (
+	"io"
+	"sync"
+	"time"
+
+	"github.com/termux-webui/webui/internal/diag"
+)
+
+// DefaultFlushEvery bounds how long a log line may sit in memory before it
+// reaches the file: what a SIGKILL (or the power going) can lose. Warnings
+// and errors never wait.
+const DefaultFlushEvery = 100 * time.Millisecond
+
+// flushAt is the buffer size that is written out at once, without waiting.
+const flushAt = 32 << 10
+
+// bufferedWriter gathers log lines in memory, so a busy server makes one
+// write(2) per flush instead of one per request. A background goroutine
+// writes them out every so often, but only while there is something to
+// write: an idle server has no timer running for it.
+type bufferedWriter struct {
+	w     io.Writer
+	every time.Duration
+
+	wmu sync.Mutex // held while writing to w, so flushes keep their order
+
+	mu     sync.Mutex
+	buf    []byte
+	spare  []byte
+	direct bool // closed, or the flusher died: write through
+
+	kick     chan struct{} // the buffer went from empty to not empty
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
+}
+
+func newBufferedWriter(w io.Writer, every time.Duration) *bufferedWriter {
+	b := &bufferedWriter{w: w, every: every, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go b.run()
+	return b
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	if b.direct {
+		b.mu.Unlock()
+		return b.writeThrough(p)
+	}
+	empty := len(b.buf) == 0
+	b.buf = append(b.buf, p...)
+	full := len(b.buf) >= flushAt
+	b.mu.Unlock()
+	if full {
+		b.Flush()
+	} else if empty {
+		select {
+		case b.kick <- struct{}{}:
+		default: // a flush is already due
+		}
+	}
+	return len(p), nil
+}
+
+// writeThrough writes p after anything still buffered, keeping the order.
+func (b *bufferedWriter) writeThrough(p []byte) (int, error) {
+	b.wmu.Lock()
+	defer b.wmu.Unlock()
+	b.flushLocked()
+	return b.w.Write(p)
+}
+
+// Flush writes out what is buffered. Write errors (a full disk) are dropped:
+// logging must never take the server down.
+func (b *bufferedWriter) Flush() {
+	b.wmu.Lock()
+	defer b.wmu.Unlock() // a panicking writer must not leave it held
+	b.flushLocked()
+}
+
+func (b *bufferedWriter) flushLocked() {
+	b.mu.Lock()
+	out := b.buf
+	b.buf, b.spare = b.spare[:0], nil
+	b.mu.Unlock()
+	if len(out) == 0 {
+		b.mu.Lock()
+		b.spare = out
+		b.mu.Unlock()
+		return
+	}
+	_, _ = b.w.Write(out)
+	if cap(out) > 4*flushAt {
+		out = nil // one burst must not pin a large buffer for good
+	}
+	b.mu.Lock()
+	if b.spare == nil {
+		b.spare = out[:0]
+	}
+	b.mu.Unlock()
+}
+
+// run flushes every's time after the buffer stops being empty. A panic
+// ends it into the diagnostics, and from then on every line is written
+// through: slower, but nothing is lost.
+func (b *bufferedWriter) run() {
+	defer close(b.done)
+	defer func() {
+		b.mu.Lock()
+		b.direct = true
+		b.mu.Unlock()
+		b.Flush()
+	}()
+	defer diag.Recover("log flusher")
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	for {
+		select {
+		case <-b.kick:
+		case <-b.stop:
+			return
+		}
+		t.Reset(b.every)
+		select {
+		case <-t.C:
+		case <-b.stop:
+			t.Stop()
+			return
+		}
+		b.Flush()
+	}
+}
+
+// Close flushes and stops the flusher; later writes go straight through.
+func (b *bufferedWriter) Close() {
+	b.stopOnce.Do(func() { close(b.stop) })
+	<-b.done
+}

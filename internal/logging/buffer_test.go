@@ -1,0 +1,174 @@
+package logging
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+func readLog(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, FileName))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// An info line waits in memory until the flush interval; Close writes it.
+func TestInfoLinesBufferedUntilClose(t *testing.T) {
+	dir := t.TempDir()
+	lg, err := New(Options{Dir: dir, Level: "info", MaxSizeMB: 1, MaxFiles: 1, FlushEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lg.Info("first")
+	lg.Access(logrus.InfoLevel, AccessLine{Method: "GET", Path: "/a", Status: 200})
+	if got := readLog(t, dir); strings.Contains(got, "first") {
+		t.Fatalf("an hour's flush interval, yet the line is already written: %q", got)
+	}
+	if err := lg.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := readLog(t, dir)
+	if !strings.Contains(got, `"msg":"first"`) || !strings.Contains(got, `"path":"/a"`) {
+		t.Fatalf("after Close: %q", got)
+	}
+	// After Close nothing is buffered any more.
+	lg.Info("late")
+	if !strings.Contains(readLog(t, dir), "late") {
+		t.Fatal("a line after Close was not written through")
+	}
+}
+
+// The flusher writes lines out on its own, without Close.
+func TestPeriodicFlush(t *testing.T) {
+	dir := t.TempDir()
+	lg, err := New(Options{Dir: dir, Level: "info", MaxSizeMB: 1, MaxFiles: 1, FlushEvery: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg.Close()
+	for i, msg := range []string{"one", "two"} { // the second after a flush: the flusher runs again
+		lg.Info(msg)
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(readLog(t, dir), msg) {
+			if time.Now().After(deadline) {
+				t.Fatalf("line %d never flushed: %q", i, readLog(t, dir))
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
+
+// Warnings go out at once, after the lines buffered before them.
+func TestWarningsWriteThrough(t *testing.T) {
+	dir := t.TempDir()
+	lg, err := New(Options{Dir: dir, Level: "info", MaxSizeMB: 1, MaxFiles: 1, FlushEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg.Close()
+	lg.Info("before")
+	lg.Warn("trouble")
+	got := readLog(t, dir)
+	if i, j := strings.Index(got, "before"), strings.Index(got, "trouble"); i < 0 || j < i {
+		t.Fatalf("file %q", got)
+	}
+	lg.Info("buffered")
+	lg.Flush()
+	if !strings.Contains(readLog(t, dir), "buffered") {
+		t.Fatal("Flush did not write the buffered line")
+	}
+}
+
+// A burst larger than the buffer is written without waiting, in order.
+func TestBurstKeepsOrder(t *testing.T) {
+	dir := t.TempDir()
+	lg, err := New(Options{Dir: dir, Level: "info", MaxSizeMB: 10, MaxFiles: 1, FlushEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	for i := 0; i < n; i++ {
+		lg.WithField("i", i).Info("burst")
+	}
+	if len(readLog(t, dir)) < flushAt {
+		t.Fatal("a full buffer was not written out")
+	}
+	lg.Close()
+	lines := strings.Split(strings.TrimSpace(readLog(t, dir)), "\n")
+	if len(lines) != n {
+		t.Fatalf("%d lines, want %d", len(lines), n)
+	}
+	for i, l := range lines {
+		if !strings.HasPrefix(l, `{"i":`+strconv.Itoa(i)+",") {
+			t.Fatalf("line %d: %s", i, l)
+		}
+	}
+}
+
+// Many writers against a busy flusher: every line arrives whole, once.
+func TestConcurrentWritersLoseNothing(t *testing.T) {
+	dir := t.TempDir()
+	lg, err := New(Options{Dir: dir, Level: "info", MaxSizeMB: 10, MaxFiles: 1, FlushEvery: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 8, 500
+	done := make(chan struct{})
+	for w := 0; w < writers; w++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < each; i++ {
+				lg.Access(logrus.InfoLevel, AccessLine{Method: "GET", Path: "/w" + strconv.Itoa(w) + "/" + strconv.Itoa(i), Status: 200})
+			}
+		}()
+	}
+	for w := 0; w < writers; w++ {
+		<-done
+	}
+	lg.Close()
+	got := readLog(t, dir)
+	for w := 0; w < writers; w++ {
+		for i := 0; i < each; i++ {
+			if n := strings.Count(got, `"path":"/w`+strconv.Itoa(w)+"/"+strconv.Itoa(i)+`"`); n != 1 {
+				t.Fatalf("writer %d line %d: %d copies", w, i, n)
+			}
+		}
+	}
+}
+
+type panicWriter struct{ n int }
+
+func (w *panicWriter) Write(p []byte) (int, error) {
+	w.n++
+	if w.n == 1 {
+		panic("disk gone")
+	}
+	return len(p), nil
+}
+
+// A flusher that panics is recorded, and the lines after it are written
+// through instead of waiting for a flusher that is gone.
+func TestFlusherPanicWritesThrough(t *testing.T) {
+	w := &panicWriter{}
+	b := newBufferedWriter(w, time.Millisecond)
+	_, _ = b.Write([]byte("one\n"))
+	select {
+	case <-b.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the flusher did not end after its panic")
+	}
+	n := w.n
+	_, _ = b.Write([]byte("two\n"))
+	if w.n != n+1 {
+		t.Fatalf("after the flusher's panic a line was not written through (%d writes, then %d)", n, w.n)
+	}
+	b.Close()
+}

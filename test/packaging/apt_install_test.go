@@ -68,7 +68,7 @@ webui version`)
 	}
 
 	// apt brings the newer build.
-	publish(t, webui, debs(t, "upgrade", v2, "termux-x86_64", "linux-amd64"), filepath.Join(aptKeyDir, "apt.key"), repo)
+	publishAt(t, webui, debs(t, "upgrade", v2, "termux-x86_64", "linux-amd64"), filepath.Join(aptKeyDir, "apt.key"), repo, epoch+3600)
 	out = s.sh(t, apt+" update && "+apt+" upgrade -y && webui version")
 	if got := s.status(t); got != "install ok installed "+v2 || !strings.Contains(out, v2) {
 		t.Errorf("after apt-get upgrade: status %q\n%s", got, out)

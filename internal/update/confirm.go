@@ -285,6 +285,13 @@ func (c *confirmer) wait(ctx context.Context) (int, string) {
 		h, err := inst.Probe(ctx, p.Health, 2*time.Second)
 		switch {
 		case err == nil && CompareVersions(h.Version, p.To) == 0:
+			// A delayed restart's starter still at work has not seen this
+			// server survive yet: on Android one that answers inside the
+			// kill window can still be killed, and the starter retries.
+			if p.Strategy == "delayed" && schedule.Held(p.RunDir) {
+				last = fmt.Sprintf("%s answers (pid %d); the restart is still confirming it survives", h.Version, h.PID)
+				break
+			}
 			return h.PID, ""
 		case err == nil:
 			last = fmt.Sprintf("/health answers version %s (pid %d)", h.Version, h.PID)

@@ -32,7 +32,10 @@ func TestUpdateDelayedStrategy(t *testing.T) {
 		bin := filepath.Join(dir, "bin", "webui")
 		updInstallV1(t, bin)
 		klog := startKillWindow(t, bin, 3*time.Second, bin+".prev")
-		p, _ := updServer(t, f, opts{args: delayedArgs, dir: dir})
+		// Survive outlasts W: a start the window kills is dead before the
+		// helper and the confirmer could take it for the new server.
+		args := append(append([]string{}, delayedArgs...), "--restart-survive", "4s")
+		p, _ := updServer(t, f, opts{args: args, dir: dir})
 		_, h0 := p.health(false)
 		if h0.Restart["strategy"] != "delayed" || h0.Version != "1.0.0" {
 			t.Fatalf("before the update: version %s, restart %v", h0.Version, h0.Restart)
@@ -41,6 +44,9 @@ func TestUpdateDelayedStrategy(t *testing.T) {
 		if code, b := updPost(t, p.addr, "/api/updates/apply", `{}`); code != http.StatusAccepted || !strings.Contains(b, `"to": "2.0.0"`) {
 			t.Fatalf("apply: %d %s", code, b)
 		}
+		// The status answers from whichever server listens; the pid that
+		// counts is the one serving once the update is confirmed.
+		st := updWaitState(t, p.addr, 40*time.Second, "done", "failed", "rolled_back")
 		h := waitHealth(t, p.addr, 30*time.Second, func(h health) bool { return h.Version == "2.0.0" })
 		t.Cleanup(func() { stopPID(t, h.PID) })
 		if h.PID == h0.PID {
@@ -49,7 +55,6 @@ func TestUpdateDelayedStrategy(t *testing.T) {
 		if code, _ := p.wait(10 * time.Second); code != 0 {
 			t.Errorf("the 1.0.0 server exited with %d for the delayed restart", code)
 		}
-		st := updWaitState(t, p.addr, 30*time.Second, "done", "failed", "rolled_back")
 		t.Logf("delayed update 1.0.0 → 2.0.0: apply to confirmed in %s (new pid %d)", time.Since(begin).Round(time.Millisecond), h.PID)
 		if st.State != "done" || !strings.Contains(st.Message, "updated 1.0.0 → 2.0.0") {
 			t.Fatalf("status %+v", st)

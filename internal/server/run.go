@@ -55,6 +55,10 @@ type Options struct {
 	Report    *platform.Report
 	Watchdog  func() any
 	FollowLog func(ctx context.Context, lines int, follow bool, emit func(line string)) error
+	// Auth holds the owner's secrets; nil opens those of Config.StateDir.
+	Auth *Auth
+	// Ready, when set, runs once the server listens (with the address).
+	Ready func(addr string)
 }
 
 type nopRecorder struct{}
@@ -142,7 +146,15 @@ func Run(ctx context.Context, o Options) error {
 		inflight = NewInflight()
 	}
 	csrf := NewCSRF()
-	auth := NewAuth(cfg.PasswordHash) // sessions live as long as the process
+	auth := o.Auth
+	if auth == nil {
+		var err error
+		if auth, err = OpenAuth(cfg); err != nil {
+			err = exitcode.Newf(exitcode.Failure, "%v", err)
+			rec.Exiting(ReasonServeFailed, err.Error(), exitcode.Failure)
+			return err
+		}
+	}
 	restarts := make(chan string, 1)
 	requestRestart := func(reason string) bool {
 		if o.Restarter == nil {
@@ -192,6 +204,9 @@ func Run(ctx context.Context, o Options) error {
 	rec.Ready(addr)
 	lg.WithField("addr", addr).WithField("pid", os.Getpid()).WithField("version", o.Version).
 		Infof("webui listening on http://%s", addr)
+	if o.Ready != nil {
+		o.Ready(addr)
+	}
 
 	// drain stops the current session, waiting for in-flight requests up
 	// to shutdown_timeout and cutting what is left.

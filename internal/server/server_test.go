@@ -31,6 +31,8 @@ func TestHostAllowed(t *testing.T) {
 	for host, want := range map[string]bool{
 		"127.0.0.1:8787": true, "[::1]:8787": true, "localhost": true, "LOCALHOST:1": true, "phone.lan:8787": true,
 		"192.168.1.20:8787": true, "evil.example": false, "evil.example:8787": false, "": false, "127.0.0.1.nip.io": false,
+		"127.0.0.1:1.evil.com": false, "127.0.0.1:": false, "127.0.0.1:99999": false, "127.0.0.1:80x": false, "[::1]": true,
+		"::1": true, "[::1]:x": false, "[127.0.0.1]:80": false, "localhost:8787:1": false, "phone.lan:+80": false,
 	} {
 		if got := hostAllowed(host, allowed); got != want {
 			t.Errorf("hostAllowed(%q) = %v", host, got)
@@ -41,11 +43,17 @@ func TestHostAllowed(t *testing.T) {
 func TestCSRFMiddleware(t *testing.T) {
 	d := testDeps(t)
 	d.CSRF = NewCSRF()
+	a, err := OpenAuth(d.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Auth = a
 	h := NewServer(d)
 	do := func(method, path string, hdr map[string]string) int {
 		r := httptest.NewRequest(method, path, nil)
 		r.Host = "127.0.0.1:8787"
-		r.RemoteAddr = "127.0.0.1:40000" // no password: only this machine may call the API
+		r.RemoteAddr = "127.0.0.1:40000"
+		r.Header.Set("Authorization", "Bearer "+a.Store().Token())
 		for k, v := range hdr {
 			r.Header.Set(k, v)
 		}

@@ -218,6 +218,12 @@ func readRecord(path, id string) *Lifetime {
 			}
 			continue
 		}
+		if k := wrongType(ev); k != "" {
+			if lt.corrupt == "" {
+				lt.corrupt = fmt.Sprintf("line %d: %q has the wrong type (%T)", n+1, k, ev[k])
+			}
+			continue
+		}
 		lt.events = append(lt.events, ev)
 	}
 	if len(lt.events) == 0 && lt.corrupt == "" {
@@ -245,6 +251,32 @@ func parseID(id string) (time.Time, int) {
 	t, _ := time.Parse("20060102T150405.000000Z", ts)
 	p, _ := strconv.Atoi(pid)
 	return t, p
+}
+
+// Fields of lifetime events and the JSON type each must have: a record
+// with "pid":"x" is damaged, not a clean exit.
+var (
+	numberFields = []string{"pid", "ppid", "start_ticks", "code", "signal"}
+	stringFields = []string{"event", "t", "addr", "detail", "name", "restart_of", "step", "strategy", "version", "intent", "reason"}
+)
+
+// wrongType names the first known field of ev whose type is wrong.
+func wrongType(ev map[string]any) string {
+	for _, k := range numberFields {
+		if v, ok := ev[k]; ok {
+			if _, isNum := v.(float64); !isNum {
+				return k
+			}
+		}
+	}
+	for _, k := range stringFields {
+		if v, ok := ev[k]; ok {
+			if _, isStr := v.(string); !isStr {
+				return k
+			}
+		}
+	}
+	return ""
 }
 
 func str(ev map[string]any, k string) string {

@@ -63,10 +63,14 @@ func handleRestart(d Deps) http.Handler {
 // routes.
 func limitBody(timeout time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if timeout > 0 && r.Body != nil && r.Body != http.NoBody {
+		if r.Body != nil && r.Body != http.NoBody {
 			rc := http.NewResponseController(w)
-			_ = rc.SetReadDeadline(time.Now().Add(timeout))
-			r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+			if timeout > 0 {
+				_ = rc.SetReadDeadline(time.Now().Add(timeout))
+			}
+			b := &deadlineBody{ReadCloser: r.Body, rc: rc}
+			b.begin, b.end = waitingBody(r)
+			r.Body = b
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -74,15 +78,19 @@ func limitBody(timeout time.Duration, next http.Handler) http.Handler {
 
 // deadlineBody lifts the read deadline once the body is read: net/http
 // then reads on in the background to notice a client that goes away, and a
-// deadline there would cancel a handler that is still working.
+// deadline there would cancel a handler that is still working. While a
+// Read waits, the connection counts as waiting on its client.
 type deadlineBody struct {
 	io.ReadCloser
-	rc   *http.ResponseController
-	done bool
+	rc         *http.ResponseController
+	done       bool
+	begin, end func()
 }
 
 func (b *deadlineBody) Read(p []byte) (int, error) {
+	b.begin()
 	n, err := b.ReadCloser.Read(p)
+	b.end()
 	if err == io.EOF && !b.done {
 		b.done = true
 		_ = b.rc.SetReadDeadline(time.Time{})

@@ -194,6 +194,8 @@ func Run(ctx context.Context, o Options) error {
 			ReadHeaderTimeout: cfg.ReadHeaderTime,
 			IdleTimeout:       cfg.IdleTimeout,
 			MaxHeaderBytes:    cfg.MaxHeaderBytes,
+			ConnState:         ln.ConnState,
+			ConnContext:       ConnContext,
 			ErrorLog:          log.New(lg.ErrorLogWriter("http"), "", 0),
 		}}
 		diag.Go("http serve", func() { ss.done <- ss.srv.Serve(ln) })

@@ -99,6 +99,7 @@ func TestListenerCapAndStatus(t *testing.T) {
 			if err != nil {
 				return
 			}
+			l.ConnState(c, http.StateActive) // being served: not to be evicted
 			accepted <- c
 		}
 	}()
@@ -126,6 +127,60 @@ func TestListenerCapAndStatus(t *testing.T) {
 	<-accepted
 	if st := l.Status(time.Hour); st.Stalled || st.Open != 2 {
 		t.Fatalf("after release: %+v", st)
+	}
+}
+
+// At the cap, a new client closes the connection that has waited longest
+// on its client (idle keep-alive, slow headers), not one being served.
+func TestListenerEvictsLongestWaiting(t *testing.T) {
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewListener(raw, 3)
+	defer l.Close()
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", raw.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	dial()
+	busy := <-accepted
+	l.ConnState(busy, http.StateActive)
+	dial()
+	idleOld := <-accepted
+	l.ConnState(idleOld, http.StateIdle)
+	time.Sleep(5 * time.Millisecond)
+	dial()
+	idleNew := <-accepted
+	l.ConnState(idleNew, http.StateIdle)
+	dial()
+	select {
+	case <-accepted:
+	case <-time.After(2 * time.Second):
+		t.Fatal("a new client was not served at the cap")
+	}
+	if _, err := idleOld.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the longest-idle connection is still open")
+	}
+	if _, err := busy.Write([]byte{}); err != nil {
+		t.Fatalf("the busy connection was closed: %v", err)
+	}
+	if st := l.Status(time.Hour); st.Evicted != 1 || st.Open != 3 {
+		t.Fatalf("status: %+v", st)
 	}
 }
 

@@ -46,6 +46,7 @@ func ctlNewEnv(t *testing.T, bin string, env ...string) *ctlEnv {
 	}
 	dir := t.TempDir()
 	e := &ctlEnv{t: t, dir: dir, bin: bin, addr: "127.0.0.1:" + strconv.Itoa(ctlPort(t)), env: env}
+	registerServer(e.addr, e.path("state"))
 	if err := os.WriteFile(e.path("webui.conf"), []byte("# test config\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -576,7 +577,7 @@ func TestWatchdogIgnoresSlowRequests(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, err := http.Get("http://" + e.addr + "/_test/slow?d=2s")
+			resp, err := ownerClient(0).Get("http://" + e.addr + "/_test/slow?d=2s")
 			if err != nil {
 				t.Error(err)
 				return
@@ -929,7 +930,7 @@ func TestCtlLogs(t *testing.T) {
 	e.waitHealth(5*time.Second, nil)
 	get := func(path string) {
 		t.Helper()
-		resp, err := http.Get("http://" + e.addr + path)
+		resp, err := ownerClient(0).Get("http://" + e.addr + path)
 		if err != nil {
 			t.Fatal(err)
 		}

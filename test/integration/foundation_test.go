@@ -110,6 +110,7 @@ func hardClose(c net.Conn) {
 func TestHardCloseStorm(t *testing.T) {
 	t.Parallel()
 	p := start(t, opts{})
+	auth := p.authLine()
 	baseG, baseFD := p.counts()
 	const clients = 1000
 	var wg sync.WaitGroup
@@ -130,7 +131,7 @@ func TestHardCloseStorm(t *testing.T) {
 			if i%2 == 1 {
 				path = "/_test/slow?d=2s"
 			}
-			fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path)
+			fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n", path, auth)
 			// Read part of the response, so the close lands mid-response.
 			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 			buf := make([]byte, 4096)
@@ -513,15 +514,22 @@ func TestPasswdAllowsPublicBind(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "webui.conf")
 	os.WriteFile(conf, []byte("# my settings\nlog_level = info  # keep\n"), 0o600)
-	cmd := exec.Command(binary, "passwd", "--config", conf)
+	cmd := exec.Command(binary, "passwd", "--config", conf, "--state-dir", filepath.Join(dir, "state"))
 	cmd.Env = baseEnv(dir)
 	cmd.Stdin = strings.NewReader("correct horse battery\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("passwd: %v %s", err, out)
 	}
-	b, _ := os.ReadFile(conf)
-	if !strings.Contains(string(b), "# my settings") || !strings.Contains(string(b), "password_hash = pbkdf2-sha256$") {
+	// The hash goes to the state dir (0600); the config file keeps its text.
+	if b, _ := os.ReadFile(conf); string(b) != "# my settings\nlog_level = info  # keep\n" {
 		t.Fatalf("config after passwd:\n%s", b)
+	}
+	pf := filepath.Join(dir, "state", "password_hash")
+	if b, err := os.ReadFile(pf); err != nil || !strings.HasPrefix(string(b), "pbkdf2-sha256$") {
+		t.Fatalf("password file: %q %v", b, err)
+	}
+	if st, _ := os.Stat(pf); st.Mode().Perm() != 0o600 {
+		t.Fatalf("password file mode %v", st.Mode())
 	}
 	p := start(t, opts{dir: dir, args: []string{"--addr", "0.0.0.0:0"}, noWait: true})
 	p.addr = p.waitListening(10 * time.Second)

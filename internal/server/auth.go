@@ -164,11 +164,20 @@ func requireAuth(a *Auth, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		w.Header().Set("Connection", "close")
+		dropBody(w)
 		msg := "sign in first: open the link `webui url` prints, or send Authorization: Bearer <token>"
 		if a.PasswordSet() {
 			msg += ", or log in with the password (POST /api/login)"
 		}
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": msg, "login": true})
 	})
+}
+
+// dropBody makes sure the request body is never waited for: net/http
+// would otherwise read up to 256 KiB of it after the handler, from a
+// client that may send it a byte at a time. The connection closes after
+// the response.
+func dropBody(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 }

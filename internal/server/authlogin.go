@@ -102,7 +102,7 @@ func (a *Auth) tooMany(w http.ResponseWriter, r *http.Request) bool {
 	}
 	secs := int(wait/time.Second) + 1
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	w.Header().Set("Connection", "close")
+	dropBody(w)
 	writeError(w, http.StatusTooManyRequests, "too many wrong passwords: try again in "+strconv.Itoa(secs)+" s")
 	return true
 }
@@ -110,7 +110,7 @@ func (a *Auth) tooMany(w http.ResponseWriter, r *http.Request) bool {
 func handleLogin(a *Auth) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !a.PasswordSet() {
-			w.Header().Set("Connection", "close")
+			dropBody(w)
 			writeJSON(w, http.StatusConflict, map[string]any{"error": "no password is set: open the link `webui url` prints to sign in"})
 			return
 		}

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -58,3 +59,5 @@ func strangerClient() *http.Client {
 func (p *proc) authLine() string {
 	return "Authorization: Bearer " + ownerToken(p.t, filepath.Join(p.dir, "state")) + "\r\n"
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -24,12 +24,13 @@ type Revoked struct {
 	mu   sync.Mutex
 	path string
 	ids  map[string]int64
+	max  int
 }
 
 // LoadRevoked reads the list at path; a missing or damaged file is empty
 // (a damaged one is rewritten on the next logout).
 func LoadRevoked(path string) *Revoked {
-	r := &Revoked{path: path, ids: map[string]int64{}}
+	r := &Revoked{path: path, ids: map[string]int64{}, max: MaxRevoked}
 	if b, err := ReadSecret(path); err == nil {
 		_ = json.Unmarshal(b, &r.ids)
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -55,7 +56,7 @@ func (r *Revoked) Add(id string, exp, now time.Time) error {
 			delete(r.ids, k)
 		}
 	}
-	if len(r.ids) >= MaxRevoked {
+	if len(r.ids) >= r.max {
 		return ErrRevokedFull
 	}
 	r.ids[id] = exp.Unix()

@@ -351,6 +351,13 @@ func TestCtlConcurrentStarts(t *testing.T) {
 	if len(pids) != 1 || started != 1 {
 		t.Fatalf("want exactly one server, reported by all: pids %v, %d said started", pids, started)
 	}
+	// Each prints the sign-in link, with the token of the state dir.
+	link := "sign in: http://" + e.addr + "/login?token=" + ownerToken(t, e.path("state"))
+	for i, r := range res {
+		if !strings.Contains(r.out, link+"\n") {
+			t.Errorf("start %d prints no sign-in link: %q", i, r.out)
+		}
+	}
 	h := e.waitHealth(5*time.Second, nil)
 	if !pids[strconv.Itoa(h.PID)] || e.serverPID() != h.PID {
 		t.Errorf("/health pid %d, pid file %d, reported %v", h.PID, e.serverPID(), pids)

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/termux-webui/webui/internal/paths"
 )
 
@@ -248,4 +250,64 @@ func runCLIStdin(t *testing.T, stdin string, args ...string) (int, string, strin
 		code = cmd.ProcessState.ExitCode()
 	}
 	return code, out.String(), errb.String()
+}
+
+// openPTY returns a pseudo-terminal pair: webui serve prints the sign-in
+// link only to a terminal, never into a log.
+func openPTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err == nil {
+		err = unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0)
+	}
+	if err != nil {
+		m.Close()
+		t.Skipf("pty: %v", err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		m.Close()
+		t.Skipf("pty: %v", err)
+	}
+	t.Cleanup(func() { m.Close(); s.Close() })
+	return m, s
+}
+
+func TestServePrintsSignInLink(t *testing.T) {
+	t.Parallel()
+	master, slave := openPTY(t)
+	var out syncBuffer
+	p := start(t, opts{setupCmd: func(c *exec.Cmd) { c.Stdout, c.Stderr = slave, &out }})
+	tok := ownerToken(t, filepath.Join(p.dir, "state"))
+	want := "http://" + p.addr + "/login?token=" + tok
+	got := make(chan string, 1)
+	go func() {
+		var seen strings.Builder
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			seen.Write(buf[:n])
+			if strings.Contains(seen.String(), want) || err != nil {
+				got <- seen.String()
+				return
+			}
+		}
+	}()
+	select {
+	case s := <-got:
+		if !strings.Contains(s, want) {
+			t.Fatalf("terminal output: %q", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no sign-in link on the terminal")
+	}
+	// Not a terminal (a supervisor's log, ctl's console.log): no token.
+	q := start(t, opts{})
+	if strings.Contains(q.stderr.String(), "token=") || strings.Contains(q.logFile(), "token=") {
+		t.Fatalf("the token went to a log:\n%s", q.stderr.String())
+	}
 }

@@ -14,12 +14,10 @@ import (
 
 	"gopkg.in/natefinch/lumberjack.v2"
 
-	"github.com/termux-webui/webui/internal/auth"
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
-	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 )
 
@@ -165,17 +163,6 @@ func ctlStart(ctx context.Context, env Env, args []string) error {
 	}
 	printSignIn(env, cfg, res.Addr)
 	return nil
-}
-
-// printSignIn prints the sign-in link; a token it cannot read (another
-// account's state dir) is a note, not a failure of the start.
-func printSignIn(env Env, cfg *config.Config, addr string) {
-	tok, err := auth.LoadOrCreateToken(paths.State(cfg.StateDir).Token())
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "webui ctl: cannot read the access token: %v\n", err)
-		return
-	}
-	fmt.Fprintf(env.Stdout, "sign in: %s\n", SignInURL(addr, tok))
 }
 
 func ctlNotify(env Env, cmd string) func(string) {

@@ -90,6 +90,17 @@ func Token(_ context.Context, env Env, args []string) error {
 	return nil
 }
 
+// printSignIn prints the sign-in link; a token it cannot read (another
+// account's state dir) is a note, not a failure of the start.
+func printSignIn(env Env, cfg *config.Config, addr string) {
+	tok, err := auth.LoadOrCreateToken(paths.State(cfg.StateDir).Token())
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "webui ctl: cannot read the access token: %v\n", err)
+		return
+	}
+	fmt.Fprintf(env.Stdout, "sign in: %s\n", SignInURL(addr, tok))
+}
+
 func tokenError(cfg *config.Config, err error) error {
 	if errors.Is(err, fs.ErrPermission) {
 		return exitcode.Newf(exitcode.Failure, "%v: the state dir %s belongs to the account webui runs as; run this as that user (for example `sudo -u webui webui url`)", err, cfg.StateDir)

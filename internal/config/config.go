@@ -10,22 +10,17 @@ package config
 import (
 	"bufio"
 	"bytes"
-	"crypto/ed25519"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/termux-webui/webui/internal/paths"
 )
@@ -214,17 +209,7 @@ var settings = []setting{
 			return nil
 		}},
 	{key: "update_keys", help: "extra trusted release keys, comma separated", allowed: "base64 ed25519 public keys separated by commas",
-		set: func(c *Config, v string) error {
-			if err := listSetting(func(c *Config) *[]string { return &c.UpdateKeys })(c, v); err != nil {
-				return err
-			}
-			for _, k := range c.UpdateKeys {
-				if b, err := base64.StdEncoding.DecodeString(k); err != nil || len(b) != ed25519.PublicKeySize {
-					return errBad
-				}
-			}
-			return nil
-		}},
+		set: setUpdateKeys},
 	{key: "update_channel", def: "stable", help: "release channel", allowed: "a name of letters, digits, - and _",
 		set: func(c *Config, v string) error {
 			if v == "" || strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
@@ -257,19 +242,7 @@ var settings = []setting{
 			return nil
 		}},
 	{key: "public_url", help: "the https address a TLS proxy (Tailscale Serve, cloudflared, Caddy) gives this server; its origin is accepted", allowed: "an http or https URL with a host and no path, such as https://phone.tailnet.ts.net",
-		set: func(c *Config, v string) error {
-			if v == "" {
-				c.PublicURL = ""
-				return nil
-			}
-			u, err := url.Parse(v)
-			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || !validHost(u.Hostname()) || u.Hostname() == "" ||
-				(u.Port() != "" && !validPortText(u.Port())) || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-				return errBad
-			}
-			c.PublicURL = u.Scheme + "://" + u.Host
-			return nil
-		}},
+		set: setPublicURL},
 	{key: "allowed_hosts", help: "extra host names the server answers to, comma separated", allowed: "host names separated by commas",
 		set: listSetting(func(c *Config) *[]string { return &c.AllowedHosts })},
 	{key: "log_level", def: "info", help: "least severe log level written", allowed: "debug, info, warn, error",
@@ -498,20 +471,6 @@ func (l Loader) resolve(cfgFile string, flagVals map[string]string, order []stri
 	return c, nil
 }
 
-// loadPasswordFile takes the password hash from the state dir, where
-// `webui passwd` keeps it (0600), over one in the config file. A file
-// this process may not read counts as absent.
-func (c *Config) loadPasswordFile() {
-	b, err := os.ReadFile(paths.State(c.StateDir).Password())
-	if err != nil {
-		return
-	}
-	if h := strings.TrimSpace(string(b)); h != "" && controlAt(h) < 0 {
-		c.PasswordHash = h
-		c.Source["password_hash"] = "state"
-	}
-}
-
 // lookupEnv treats an empty variable as unset, as shells make "VAR=" easy.
 func lookupEnv(getenv func(string) string, name string) (string, bool) {
 	v := getenv(name)
@@ -526,53 +485,6 @@ func badValue(where string, s setting, v string) error {
 		return &Error{Msg: fmt.Sprintf("%s%s must not contain control characters (line breaks, tabs, escapes): %q has one at byte %d", where, s.key, clip(v), i)}
 	}
 	return &Error{Msg: fmt.Sprintf("%sbad value %q for %s (allowed: %s)", where, v, s.key, s.allowed)}
-}
-
-// apply checks v and sets it. No value may hold a control character, from
-// any source: a line break in a value would become a line of its own
-// when the config file is written.
-func (s setting) apply(c *Config, v string) error {
-	if controlAt(v) >= 0 || !utf8.ValidString(v) {
-		return errBad
-	}
-	return s.set(c, v)
-}
-
-// controlAt is the byte index of the first control character in v, or -1.
-func controlAt(v string) int {
-	for i, r := range v {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == '\ufeff' {
-			return i
-		}
-	}
-	return -1
-}
-
-// validHost: a listen or public host is empty (every interface), an IP
-// literal, or a DNS name.
-func validHost(h string) bool {
-	if h == "" || net.ParseIP(h) != nil {
-		return true
-	}
-	if len(h) > 253 {
-		return false
-	}
-	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for _, r := range label {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func validPortText(p string) bool {
-	n, err := strconv.Atoi(p)
-	return err == nil && n > 0 && n <= 65535 && strconv.Itoa(n) == p
 }
 
 func (c *Config) loadFile(path string, explicit bool) error {

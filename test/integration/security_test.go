@@ -311,3 +311,44 @@ func TestServePrintsSignInLink(t *testing.T) {
 		t.Fatalf("the token went to a log:\n%s", q.stderr.String())
 	}
 }
+
+// `webui url --open` hands the platform's opener a single-use link, not
+// the token: a command line is visible to every process.
+func TestURLOpenHandsOverATicket(t *testing.T) {
+	t.Parallel()
+	p := start(t, opts{})
+	tok := ownerToken(t, filepath.Join(p.dir, "state"))
+	for _, c := range []struct {
+		opener string
+		env    []string
+	}{
+		{"xdg-open", nil},
+		{"termux-open-url", []string{"TERMUX_VERSION=0.118.1", "PREFIX=/data/data/com.termux/files/usr"}},
+	} {
+		bin := t.TempDir()
+		argvFile := filepath.Join(bin, "argv")
+		os.WriteFile(filepath.Join(bin, c.opener), []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > "+argvFile+"\n"), 0o755)
+		env := append([]string{"PATH=" + bin + ":" + os.Getenv("PATH")}, c.env...)
+		code, _, stderr := runCLI(t, env, "url", "--open", "--state-dir", filepath.Join(p.dir, "state"), "--addr", p.addr)
+		if code != 0 {
+			t.Fatalf("%s: url --open: %d %s", c.opener, code, stderr)
+		}
+		b, err := os.ReadFile(argvFile)
+		link := strings.TrimSpace(string(b))
+		if err != nil || !strings.HasPrefix(link, "http://"+p.addr+"/login?token=wut_t") || strings.Contains(link, tok) {
+			t.Fatalf("%s got %q (%v)", c.opener, link, err)
+		}
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+		if code := getStatus(t, browser, link); code != 200 || getStatus(t, browser, p.url("/api/settings")) != 200 {
+			t.Fatalf("%s: the opened link did not sign in", c.opener)
+		}
+		// Once only: another process that read the command line is late.
+		jar2, _ := cookiejar.New(nil)
+		late := &http.Client{Jar: jar2, Timeout: 10 * time.Second}
+		getStatus(t, late, link)
+		if code := getStatus(t, late, p.url("/api/settings")); code != 401 {
+			t.Fatalf("%s: the link worked twice: %d", c.opener, code)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // The config injection of the security review: a line break in a value
@@ -92,7 +94,7 @@ func TestPasswordFromStateDir(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
 	os.MkdirAll(state, 0o700)
-	os.WriteFile(filepath.Join(state, "password_hash"), []byte("pbkdf2-sha256$1$a$b\n"), 0o600)
+	os.WriteFile(paths.State(state).Password(), []byte("pbkdf2-sha256$1$a$b\n"), 0o600)
 	conf := filepath.Join(dir, "webui.conf")
 	os.WriteFile(conf, []byte("password_hash = pbkdf2-sha256$1$old$x\n"), 0o644)
 	getenv := env(map[string]string{"HOME": dir})
@@ -104,7 +106,7 @@ func TestPasswordFromStateDir(t *testing.T) {
 		t.Fatalf("hash %q from %s: %v", c.PasswordHash, c.Source["password_hash"], c.Check())
 	}
 	// Only in a config file others may read: refused at startup.
-	os.Remove(filepath.Join(state, "password_hash"))
+	os.Remove(paths.State(state).Password())
 	c, _ = (Loader{Getenv: getenv, Euid: 1000}).Load("x", []string{"--config", conf, "--state-dir", state}, io.Discard)
 	if err := c.Check(); err == nil || !strings.Contains(err.Error(), "others may read it") {
 		t.Fatalf("exposed hash: %v", err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/platform"
 )
 
@@ -180,7 +181,7 @@ func TestPasswordEndpoint(t *testing.T) {
 	if b, _ := os.ReadFile(d.Config.ConfigFile); string(b) != "# conf\n" {
 		t.Fatalf("config file:\n%s", b)
 	}
-	pf := filepath.Join(d.Config.StateDir, "password_hash")
+	pf := paths.State(d.Config.StateDir).Password()
 	if b, err := os.ReadFile(pf); err != nil || !strings.HasPrefix(string(b), "pbkdf2-sha256$") {
 		t.Fatalf("password file: %q %v", b, err)
 	}

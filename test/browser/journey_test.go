@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // TestNewUserJourney is a new user's first session, all in the browser:
@@ -52,7 +54,7 @@ func TestNewUserJourney(t *testing.T) {
 	if conf, _ := os.ReadFile(s.conf); strings.Contains(string(conf), "password_hash") {
 		t.Errorf("the password hash went to the config file:\n%s", conf)
 	}
-	if st, err := os.Stat(filepath.Join(s.dir, "state", "password_hash")); err != nil || st.Mode().Perm() != 0o600 {
+	if st, err := os.Stat(paths.State(filepath.Join(s.dir, "state")).Password()); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("password hash in the state dir: %v %v", st, err)
 	}
 	if st := b.text("#pw-status"); !strings.Contains(st, "A password is set") {

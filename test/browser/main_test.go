@@ -27,6 +27,8 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // baseVersion is the version the test binary is built with.
@@ -241,7 +243,7 @@ func (s *server) signInLink() string {
 // token is the owner's access token, for requests the test makes itself.
 func (s *server) token() string {
 	s.t.Helper()
-	b, err := os.ReadFile(filepath.Join(s.dir, "state", "token"))
+	b, err := os.ReadFile(paths.State(filepath.Join(s.dir, "state")).Token())
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 func TestHealthAndIndex(t *testing.T) {
@@ -524,7 +526,7 @@ func TestPasswdAllowsPublicBind(t *testing.T) {
 	if b, _ := os.ReadFile(conf); string(b) != "# my settings\nlog_level = info  # keep\n" {
 		t.Fatalf("config after passwd:\n%s", b)
 	}
-	pf := filepath.Join(dir, "state", "password_hash")
+	pf := paths.State(filepath.Join(dir, "state")).Password()
 	if b, err := os.ReadFile(pf); err != nil || !strings.HasPrefix(string(b), "pbkdf2-sha256$") {
 		t.Fatalf("password file: %q %v", b, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/auth"
+	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/paths"
 )
 
@@ -435,5 +436,32 @@ func TestHostCheckComesFirst(t *testing.T) {
 	c.h.ServeHTTP(w, r)
 	if w.Code != http.StatusMisdirectedRequest {
 		t.Fatalf("rebinding host: %d", w.Code)
+	}
+}
+
+// BenchmarkAuthorized is the cost auth adds to every request: a stat of
+// the token or key file and a constant-time compare or an HMAC.
+func BenchmarkAuthorized(b *testing.B) {
+	a, err := OpenAuth(&config.Config{StateDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cookie, _ := a.newSession()
+	for _, c := range []struct {
+		name string
+		set  func(r *http.Request)
+	}{
+		{"bearer", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+a.Store().Token()) }},
+		{"cookie", func(r *http.Request) { r.AddCookie(&http.Cookie{Name: SessionCookie, Value: cookie}) }},
+	} {
+		r := httptest.NewRequest("GET", "/api/platform", nil)
+		c.set(r)
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if !a.authorized(r) {
+					b.Fatal("refused")
+				}
+			}
+		})
 	}
 }

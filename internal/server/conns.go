@@ -33,15 +33,23 @@ func (l *Listener) acquire() bool {
 	}
 }
 
-const evictPoll = 50 * time.Millisecond
+// evictPoll is how often a client at the cap looks again for a slot;
+// evictGrace is how long a connection must have waited on its client to
+// count as slow: one accepted a moment ago has not had the chance to send
+// its request yet. Together they keep a new client's wait well under 1 s.
+const (
+	evictPoll  = 50 * time.Millisecond
+	evictGrace = 250 * time.Millisecond
+)
 
 // evictOne closes the connection that has waited longest on its client.
 func (l *Listener) evictOne() bool {
 	var victim *slotConn
 	var since int64
+	limit := time.Now().Add(-evictGrace).UnixNano()
 	l.connMu.Lock()
 	for c := range l.conns {
-		if w := c.waiting.Load(); w != 0 && (victim == nil || w < since) {
+		if w := c.waiting.Load(); w != 0 && w <= limit && (victim == nil || w < since) {
 			victim, since = c, w
 		}
 	}

@@ -167,6 +167,7 @@ func TestListenerEvictsLongestWaiting(t *testing.T) {
 	dial()
 	idleNew := <-accepted
 	l.ConnState(idleNew, http.StateIdle)
+	time.Sleep(evictGrace)
 	dial()
 	select {
 	case <-accepted:

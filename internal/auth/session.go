@@ -35,8 +35,10 @@ func VerifySession(key []byte, v string, now time.Time) (id string, exp time.Tim
 	if len(parts) != 4 || parts[0] != SessionPrefix || parts[1] == "" {
 		return "", time.Time{}, false
 	}
-	got, err := base64.RawURLEncoding.DecodeString(parts[3])
-	if err != nil || !hmac.Equal(got, mac(key, strings.Join(parts[:3], "."))) {
+	// Compare the text, not decoded bytes: the decoder skips line breaks,
+	// which would let one session have many cookie values.
+	want := base64.RawURLEncoding.EncodeToString(mac(key, strings.Join(parts[:3], ".")))
+	if !hmac.Equal([]byte(parts[3]), []byte(want)) {
 		return "", time.Time{}, false
 	}
 	secs, err := strconv.ParseInt(parts[2], 10, 64)

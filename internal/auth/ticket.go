@@ -33,8 +33,7 @@ func VerifyTicket(key []byte, v string, now time.Time) (nonce string, exp time.T
 		return "", time.Time{}, false
 	}
 	body := v[:n+32]
-	got, err := base64.RawURLEncoding.DecodeString(v[n+32:])
-	if err != nil || !hmac.Equal(got, mac(key, body)) {
+	if !hmac.Equal([]byte(v[n+32:]), []byte(base64.RawURLEncoding.EncodeToString(mac(key, body)))) {
 		return "", time.Time{}, false
 	}
 	secs, err := strconv.ParseInt(v[n:n+10], 10, 64)

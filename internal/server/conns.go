@@ -4,13 +4,15 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
-// acquire takes a connection slot for a client that just connected. At
-// the cap it closes the connection that has waited longest on its client,
-// and otherwise waits for a slot, looking again for such a connection
-// every evictPoll.
+// acquire takes a connection slot. At the cap it waits, and every
+// evictPoll, if a client waits in the backlog, closes the connection that
+// has waited longest on its client.
 func (l *Listener) acquire() bool {
 	select {
 	case l.sem <- struct{}{}:
@@ -21,16 +23,38 @@ func (l *Listener) acquire() bool {
 	t := time.NewTicker(evictPoll)
 	defer t.Stop()
 	for {
-		l.evictOne()
+		if l.pending() {
+			l.evictOne()
+		}
 		select {
 		case l.sem <- struct{}{}:
-			l.set(Dispatching, nil)
 			return true
 		case <-l.done:
 			return false
 		case <-t.C:
 		}
 	}
+}
+
+// pending reports whether a client waits in the listening socket's
+// backlog (it polls readable), without accepting it. A listener that
+// cannot tell counts as having one.
+func (l *Listener) pending() bool {
+	sc, ok := l.Listener.(syscall.Conn)
+	if !ok {
+		return true
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return true
+	}
+	ready := true
+	_ = rc.Control(func(fd uintptr) {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, 0)
+		ready = err != nil || n > 0
+	})
+	return ready
 }
 
 // evictPoll is how often a client at the cap looks again for a slot;

@@ -65,21 +65,23 @@ func (l *Listener) set(s AcceptState, err error) {
 	l.mu.Unlock()
 }
 
-// Accept waits for a connection, then for a free slot, making one by
-// closing the longest-waiting connection when all are taken.
+// Accept waits for a free slot, then for a connection. At the cap, while
+// a client waits in the backlog, it closes the connection that has waited
+// longest on its client to make one. Clients it does not take stay in the
+// kernel backlog, where a restart hands them to the next image.
 func (l *Listener) Accept() (net.Conn, error) {
+	if !l.acquire() {
+		return nil, net.ErrClosed
+	}
 	l.set(Accepting, nil)
 	c, err := l.Listener.Accept()
 	if err != nil {
+		<-l.sem
 		l.set(Failing, err)
 		return nil, err
 	}
-	l.set(Dispatching, nil)
-	if !l.acquire() {
-		_ = c.Close()
-		return nil, net.ErrClosed
-	}
 	l.accepted.Add(1)
+	l.set(Dispatching, nil)
 	sc := &slotConn{Conn: c, l: l}
 	sc.waiting.Store(time.Now().UnixNano())
 	l.connMu.Lock()

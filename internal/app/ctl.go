@@ -149,6 +149,7 @@ func ctlStart(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	moveExposedHash(env, cfg)
 	if err := cfg.Check(); err != nil {
 		return configError(err)
 	}

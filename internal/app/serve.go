@@ -36,6 +36,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	}
 	cfg, err := resolve()
 	if err == nil {
+		moveExposedHash(env, cfg)
 		err = cfg.Check()
 	}
 	if err != nil {

@@ -101,6 +101,18 @@ func printSignIn(env Env, cfg *config.Config, addr string) {
 	fmt.Fprintf(env.Stdout, "sign in: %s\n", SignInURL(addr, tok))
 }
 
+// moveExposedHash: an older `webui passwd` left the hash in a config
+// file others may read; move it to the state dir (0600) rather than
+// refuse to start. When that is not possible, cfg.Check says what to do.
+func moveExposedHash(env Env, cfg *config.Config) {
+	moved, err := cfg.MoveExposedSecret(func(h string) error {
+		return auth.WritePasswordHash(paths.State(cfg.StateDir), h)
+	})
+	if err == nil && moved != "" {
+		fmt.Fprintf(env.Stderr, "webui: moved password_hash out of %s, which others may read, into the state dir (mode 0600)\n", moved)
+	}
+}
+
 func tokenError(cfg *config.Config, err error) error {
 	if errors.Is(err, fs.ErrPermission) {
 		return exitcode.Newf(exitcode.Failure, "%v: the state dir %s belongs to the account webui runs as; run this as that user (for example `sudo -u webui webui url`)", err, cfg.StateDir)

@@ -614,7 +614,7 @@ func IsLoopback(addr string) bool {
 func (c *Config) Check() error {
 	if c.exposedSecret != "" && c.Source["password_hash"] != "state" && c.Source["password_hash"] != "env" {
 		return &Error{Msg: fmt.Sprintf("config file %s holds password_hash and others may read it: "+
-			"run `webui passwd` to move the password to the state dir (0600), or chmod 600 the file", c.exposedSecret)}
+			"run `webui passwd` as the file's owner to move the password to the state dir (0600), or chmod 600 the file", c.exposedSecret)}
 	}
 	if !IsLoopback(c.Addr) && c.PasswordHash == "" {
 		return &Error{Msg: fmt.Sprintf("refusing to listen on %s without a password: anyone on the network could control webui. "+

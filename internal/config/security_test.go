@@ -162,3 +162,26 @@ func TestSetKeySymlink(t *testing.T) {
 		t.Fatalf("dangling symlink: %v", err)
 	}
 }
+
+func TestMoveExposedSecret(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "webui.conf")
+	os.WriteFile(conf, []byte("# mine\npassword_hash = pbkdf2-sha256$1$old$x\n"), 0o644)
+	getenv := env(map[string]string{"HOME": dir})
+	c, err := (Loader{Getenv: getenv, Euid: 1000}).Load("x", []string{"--config", conf, "--state-dir", filepath.Join(dir, "state")}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored string
+	moved, err := c.MoveExposedSecret(func(h string) error { stored = h; return nil })
+	if err != nil || moved == "" || stored != "pbkdf2-sha256$1$old$x" || c.Check() != nil {
+		t.Fatalf("moved %q stored %q: %v, check %v", moved, stored, err, c.Check())
+	}
+	if b, _ := os.ReadFile(conf); string(b) != "# mine\n" {
+		t.Fatalf("config after the move: %q", b)
+	}
+	// Nothing exposed: nothing to do.
+	if moved, err := c.MoveExposedSecret(func(string) error { t.Fatal("stored again"); return nil }); moved != "" || err != nil {
+		t.Fatalf("second move: %q %v", moved, err)
+	}
+}

@@ -3,11 +3,14 @@ package config
 import (
 	"crypto/ed25519"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode"
 	"unicode/utf8"
 
@@ -102,4 +105,35 @@ func (c *Config) loadPasswordFile() {
 		c.PasswordHash = h
 		c.Source["password_hash"] = "state"
 	}
+}
+
+// MoveExposedSecret deals with a password_hash in a config file that others
+// may read (older versions of `webui passwd` wrote it there, keeping the
+// file's 0644): store puts the hash in the state dir, then the line leaves
+// the config file. Nothing to do returns nil; a failure leaves Check to
+// refuse the start with the way out.
+func (c *Config) MoveExposedSecret(store func(hash string) error) (moved string, err error) {
+	if c.exposedSecret == "" || c.Source["password_hash"] == "state" || c.Source["password_hash"] == "env" {
+		return "", nil
+	}
+	// The line can only leave the file if its directory takes the
+	// replacement; otherwise keep the hash where it is and let Check say
+	// who must run `webui passwd`.
+	target, err := writeTarget(c.ConfigFile)
+	if err != nil {
+		return "", err
+	}
+	if err := syscall.Access(filepath.Dir(target), 2 /* W_OK */); err != nil {
+		return "", fmt.Errorf("%s: %w", filepath.Dir(target), err)
+	}
+	if err := store(c.PasswordHash); err != nil {
+		return "", err
+	}
+	if err := RemoveKey(c.ConfigFile, "password_hash"); err != nil {
+		return "", err
+	}
+	moved = c.exposedSecret
+	c.exposedSecret = ""
+	c.Source["password_hash"] = "state"
+	return moved, nil
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 const (
@@ -95,13 +97,22 @@ func TestAttackWorldReadableHash(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "webui.conf")
-	// An older webui kept the hash in a 0644 config: serve refuses it.
-	os.WriteFile(conf, []byte("password_hash = "+oldHash+"\n"), 0o644)
-	p := start(t, opts{dir: dir, noWait: true})
-	if code, _ := p.wait(10 * time.Second); code != 2 || !strings.Contains(p.stderr.String(), "others may read it") {
-		t.Fatalf("exit %d:\n%s", code, p.stderr.String())
+	// An older `webui passwd` kept the hash in a 0644 config: serve moves
+	// it into the state dir, 0600, and out of the config file.
+	os.WriteFile(conf, []byte("# mine\npassword_hash = "+oldHash+"\n"), 0o644)
+	p := start(t, opts{dir: dir})
+	p.mustHealthy()
+	if b, _ := os.ReadFile(conf); string(b) != "# mine\n" {
+		t.Fatalf("config after the move: %q", b)
 	}
-	// `webui passwd` moves it to the state dir and out of the config.
+	if b, err := os.ReadFile(paths.State(filepath.Join(dir, "state")).Password()); err != nil || strings.TrimSpace(string(b)) != oldHash {
+		t.Fatalf("state dir hash: %q %v", b, err)
+	}
+	if !strings.Contains(p.stderr.String(), "moved password_hash out of") {
+		t.Errorf("the move was not reported:\n%s", p.stderr.String())
+	}
+	// `webui passwd` into a 0644 config leaves it without a hash.
+	os.WriteFile(conf, []byte("password_hash = "+oldHash+"\n"), 0o644)
 	code, _, stderr := runCLIStdin(t, "correct horse battery\n", "passwd", "--config", conf, "--state-dir", filepath.Join(dir, "state"))
 	if code != 0 {
 		t.Fatalf("passwd: %d %s", code, stderr)
@@ -109,8 +120,6 @@ func TestAttackWorldReadableHash(t *testing.T) {
 	if b, _ := os.ReadFile(conf); strings.Contains(string(b), "pbkdf2") {
 		t.Fatalf("the hash stayed in the config: %q", b)
 	}
-	p = start(t, opts{dir: dir})
-	p.mustHealthy()
 	filepath.Walk(filepath.Join(dir, "state"), func(path string, fi os.FileInfo, err error) error {
 		if err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
 			t.Errorf("%s is mode %04o", path, fi.Mode().Perm())

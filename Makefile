@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X $(PKG)/internal/version.Version=$(VERSION)
 TOOLS    := $(CURDIR)/bin/tools
 export CGO_ENABLED ?= 0
 
-.PHONY: build run test lint deps deb bench clean gen
+.PHONY: build run test fuzz lint deps deb bench clean gen
 
 # The console's gzip copies (web/gz), committed; this refreshes them after
 # an edit to web/ (the web tests fail while they are stale).
@@ -36,6 +36,20 @@ lint: deps
 # The race detector needs cgo.
 test: gen lint
 	CGO_ENABLED=1 $(GO) test -race -timeout 14m ./...
+	$(MAKE) --no-print-directory fuzz
+
+# Each fuzz target for FUZZTIME (a few seconds in `make test`; longer on
+# demand: make fuzz FUZZTIME=10m).
+FUZZTIME ?= 2s
+FUZZ     := internal/config:FuzzParse internal/config:FuzzSetKey \
+            internal/server:FuzzHostAllowed internal/server:FuzzSameOrigin \
+            internal/auth:FuzzVerifySession
+fuzz:
+	@set -e; for t in $(FUZZ); do \
+		echo "fuzz $${t#*:} ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*}/ >/dev/null || \
+			{ $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*}/; exit 1; }; \
+	done
 
 # Every .deb (Termux aarch64/arm/x86_64/i686, Linux amd64/arm64) into dist/.
 # APT_PUBKEY=apt.pub.gpg also builds webui-repo (Termux and Debian), which

@@ -30,7 +30,9 @@ func commands() []app.Command {
 		{Name: "release", Summary: "publish a release feed: keygen, manifest, sign", Run: app.Release},
 		{Name: "restart", Summary: "restart the running server through the restart engine", Run: app.Restart},
 		{Name: "restart-helper", Summary: "(internal) carry a delayed restart across the old process's exit", Run: app.RestartHelper},
+		{Name: "token", Summary: "print the access token, or --rotate it (signs everyone out)", Run: app.Token},
 		{Name: "update", Summary: "check for, apply and follow self-updates (check, apply, status)", Run: app.Update},
+		{Name: "url", Summary: "print the link that signs a browser in (--open opens it)", Run: app.URL},
 		{Name: "version", Summary: "print the version", Run: app.Version},
 		{Name: "watchdog", Summary: "keep the server up: restart it when it dies or hangs", Run: app.Watchdog},
 	}

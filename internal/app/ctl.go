@@ -151,6 +151,7 @@ func ctlStart(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	moveExposedHash(env, cfg)
 	if err := cfg.Check(); err != nil {
 		return configError(err)
 	}
@@ -160,9 +161,10 @@ func ctlStart(ctx context.Context, env Env, args []string) error {
 	}
 	if res.Already {
 		fmt.Fprintf(env.Stdout, "webui is already running: pid %d, http://%s (version %s)\n", res.PID, res.Addr, res.Health.Version)
-		return nil
+	} else {
+		fmt.Fprintf(env.Stdout, "webui started: pid %d, http://%s (version %s)\n", res.PID, res.Addr, res.Health.Version)
 	}
-	fmt.Fprintf(env.Stdout, "webui started: pid %d, http://%s (version %s)\n", res.PID, res.Addr, res.Health.Version)
+	printSignIn(env, cfg, res.Addr)
 	return nil
 }
 

@@ -13,10 +13,14 @@ import (
 	"github.com/termux-webui/webui/internal/auth"
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // Passwd is `webui passwd`: set the login password. It reads the password
-// twice from a terminal (without echo), or once from a pipe.
+// twice from a terminal (without echo), or once from a pipe. The hash goes
+// to the state dir (0600), never to the config file, which the service
+// account may need to read from a 0644 /etc/webui/webui.conf. The running
+// server picks it up at once.
 func Passwd(_ context.Context, env Env, args []string) error {
 	fs := newFlags(env, "passwd", "passwd [--config FILE]   (reads the new password from stdin)")
 	resolve := env.loader().FlagSet(fs)
@@ -38,10 +42,19 @@ func Passwd(_ context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := config.SetKey(cfg.ConfigFile, "password_hash", hash); err != nil {
-		return exitcode.New(exitcode.Failure, err)
+	if cfg.Source["password_hash"] == "env" {
+		return exitcode.Newf(exitcode.Usage, "WEBUI_PASSWORD_HASH is set and wins over a saved password: unset it first")
 	}
-	fmt.Fprintf(env.Stdout, "password set in %s; restart webui for it to take effect\n", cfg.ConfigFile)
+	st := paths.State(cfg.StateDir)
+	if err := auth.WritePasswordHash(st, hash); err != nil {
+		return tokenError(cfg, err)
+	}
+	_ = auth.LoadRevoked(st.Revoked()).Clear() // the new session key ends every session
+	// An old hash in the config file must not linger there, readable.
+	if err := config.RemoveKey(cfg.ConfigFile, "password_hash"); err != nil {
+		fmt.Fprintf(env.Stderr, "webui passwd: the old password_hash stays in %s: %v\n", cfg.ConfigFile, err)
+	}
+	fmt.Fprintf(env.Stdout, "password set in %s (mode 0600); every session is signed out\n", st.Password())
 	return nil
 }
 

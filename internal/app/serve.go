@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
-	"golang.org/x/sys/unix"
 
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
@@ -37,6 +36,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	}
 	cfg, err := resolve()
 	if err == nil {
+		moveExposedHash(env, cfg)
 		err = cfg.Check()
 	}
 	if err != nil {
@@ -50,6 +50,13 @@ func Serve(ctx context.Context, env Env, args []string) error {
 			diag.EarlyExit(diag.ReasonConfigError, err.Error(), exitcode.Usage)
 			return err
 		}
+	}
+	// The owner's token and the session key, made on first start.
+	authz, err := server.OpenAuth(cfg)
+	if err != nil {
+		err = exitcode.Newf(exitcode.Usage, "%v (set another state dir with --state-dir)", err)
+		diag.EarlyExit(diag.ReasonConfigError, err.Error(), exitcode.Usage)
+		return err
 	}
 	report := detectPlatform()
 	var stderr io.Writer
@@ -171,6 +178,14 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		FollowLog: func(ctx context.Context, lines int, follow bool, emit func(string)) error {
 			return ctl.Logs(ctx, filepath.Join(cfg.LogDir, logging.FileName), ctl.LogOptions{Lines: lines, Follow: follow}, emit)
 		},
+		Auth: authz,
+		// In a terminal, print the sign-in link, as Jupyter does. Never in
+		// a log: a supervisor's or ctl's console log would keep the token.
+		Ready: func(addr string) {
+			if writesTerminal(env.Stdout) {
+				fmt.Fprintf(env.Stdout, "\n  webui is running. Open this link to sign in:\n\n    %s\n\n", SignInURL(addr, authz.Store().Token()))
+			}
+		},
 	})
 	if err != nil {
 		return err
@@ -265,10 +280,10 @@ func logToStderr(mode string, w io.Writer, supervisor string) bool {
 	if supervisor == platform.SupervisorSystemd || supervisor == platform.SupervisorRunit {
 		return true
 	}
+	return writesTerminal(w)
+}
+
+func writesTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
+	return ok && isTerminal(f)
 }

@@ -48,6 +48,7 @@ type Config struct {
 	DiagKeep        int
 	DiagMaxBytes    int64
 	PasswordHash    string
+	PublicURL       string
 	AllowedHosts    []string
 	LogLevel        string
 	LogStderr       string
@@ -57,10 +58,15 @@ type Config struct {
 	MaxConns        int
 	MaxHeaderBytes  int
 	ReadHeaderTime  time.Duration
+	ReadBodyTimeout time.Duration
 	IdleTimeout     time.Duration
 	ShutdownTimeout time.Duration
 	MinFreeMB       int64
 	StallAfter      time.Duration
+
+	// exposedSecret names the config file when it holds password_hash and
+	// others may read it; Check refuses to serve then.
+	exposedSecret string
 
 	// Platform is the family of default paths that applied.
 	Platform paths.Paths
@@ -173,8 +179,8 @@ func dirSetting(dst func(*Config) *string) func(*Config, string) error {
 var settings = []setting{
 	{key: "addr", def: "127.0.0.1:8787", help: "address to listen on", allowed: "HOST:PORT, such as 127.0.0.1:8787",
 		set: func(c *Config, v string) error {
-			_, port, err := net.SplitHostPort(v)
-			if err != nil {
+			host, port, err := net.SplitHostPort(v)
+			if err != nil || !validHost(host) || (strings.HasPrefix(v, "[") && !strings.Contains(host, ":")) {
 				return errBad
 			}
 			if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
@@ -203,7 +209,7 @@ var settings = []setting{
 			return nil
 		}},
 	{key: "update_keys", help: "extra trusted release keys, comma separated", allowed: "base64 ed25519 public keys separated by commas",
-		set: listSetting(func(c *Config) *[]string { return &c.UpdateKeys })},
+		set: setUpdateKeys},
 	{key: "update_channel", def: "stable", help: "release channel", allowed: "a name of letters, digits, - and _",
 		set: func(c *Config, v string) error {
 			if v == "" || strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
@@ -235,6 +241,8 @@ var settings = []setting{
 			c.PasswordHash = v
 			return nil
 		}},
+	{key: "public_url", help: "the https address a TLS proxy (Tailscale Serve, cloudflared, Caddy) gives this server; its origin is accepted", allowed: "an http or https URL with a host and no path, such as https://phone.tailnet.ts.net",
+		set: setPublicURL},
 	{key: "allowed_hosts", help: "extra host names the server answers to, comma separated", allowed: "host names separated by commas",
 		set: listSetting(func(c *Config) *[]string { return &c.AllowedHosts })},
 	{key: "log_level", def: "info", help: "least severe log level written", allowed: "debug, info, warn, error",
@@ -253,6 +261,8 @@ var settings = []setting{
 		set: intSetting(func(c *Config) *int { return &c.MaxHeaderBytes }, 1024, 1<<20)},
 	{key: "read_header_timeout", def: "10s", help: "time a client has to send its request headers", allowed: "a positive duration such as 10s",
 		set: durationSetting(func(c *Config) *time.Duration { return &c.ReadHeaderTime }, false)},
+	{key: "read_body_timeout", def: "30s", help: "time a client has to send a request body", allowed: "a positive duration such as 30s",
+		set: durationSetting(func(c *Config) *time.Duration { return &c.ReadBodyTimeout }, false)},
 	{key: "idle_timeout", def: "60s", help: "keep-alive connections idle longer are closed", allowed: "a positive duration such as 60s",
 		set: durationSetting(func(c *Config) *time.Duration { return &c.IdleTimeout }, false)},
 	{key: "shutdown_timeout", def: "10s", help: "graceful shutdown waits this long for requests to finish", allowed: "a duration such as 10s, or 0",
@@ -303,8 +313,8 @@ func Canonical(key, value string) (string, error) {
 		return "", &Error{Msg: fmt.Sprintf("unknown key %q", key)}
 	}
 	c := &Config{}
-	if err := s.set(c, value); err != nil {
-		return "", &Error{Msg: fmt.Sprintf("bad value %q for %s (allowed: %s)", value, key, s.allowed)}
+	if err := s.apply(c, value); err != nil {
+		return "", badValue("", *s, value)
 	}
 	return c.Value(key), nil
 }
@@ -356,6 +366,14 @@ func (l Loader) FlagSets(fs *flag.FlagSet) (resolve, withoutFile func() (*Config
 	var order []string
 	for _, s := range settings {
 		key := s.key
+		if key == "password_hash" {
+			// A flag would put the hash on the command line, where any
+			// process can read it (/proc/PID/cmdline).
+			fs.Func(FlagName(key), "not accepted: use `webui passwd` (or WEBUI_PASSWORD_HASH)", func(string) error {
+				return errors.New("a password hash on the command line is readable by every process: use `webui passwd`, or WEBUI_PASSWORD_HASH")
+			})
+			continue
+		}
 		fs.Func(FlagName(key), s.help+" ("+s.allowed+")", func(v string) error {
 			if _, seen := flagVals[key]; !seen {
 				order = append(order, key)
@@ -434,7 +452,7 @@ func (l Loader) resolve(cfgFile string, flagVals map[string]string, order []stri
 		if !ok {
 			continue
 		}
-		if err := s.set(c, v); err != nil {
+		if err := s.apply(c, v); err != nil {
 			return nil, badValue(name, s, v)
 		}
 		c.Source[s.key] = "env"
@@ -442,10 +460,13 @@ func (l Loader) resolve(cfgFile string, flagVals map[string]string, order []stri
 	for _, key := range order {
 		s := lookup(key)
 		v := flagVals[key]
-		if err := s.set(c, v); err != nil {
+		if err := s.apply(c, v); err != nil {
 			return nil, badValue("--"+FlagName(key), *s, v)
 		}
 		c.Source[key] = "flag"
+	}
+	if c.Source["password_hash"] != "env" {
+		c.loadPasswordFile()
 	}
 	return c, nil
 }
@@ -457,7 +478,13 @@ func lookupEnv(getenv func(string) string, name string) (string, bool) {
 }
 
 func badValue(where string, s setting, v string) error {
-	return &Error{Msg: fmt.Sprintf("%s: bad value %q for %s (allowed: %s)", where, v, s.key, s.allowed)}
+	if where != "" {
+		where += ": "
+	}
+	if i := controlAt(v); i >= 0 {
+		return &Error{Msg: fmt.Sprintf("%s%s must not contain control characters (line breaks, tabs, escapes): %q has one at byte %d", where, s.key, clip(v), i)}
+	}
+	return &Error{Msg: fmt.Sprintf("%sbad value %q for %s (allowed: %s)", where, v, s.key, s.allowed)}
 }
 
 func (c *Config) loadFile(path string, explicit bool) error {
@@ -473,8 +500,13 @@ func (c *Config) loadFile(path string, explicit bool) error {
 		return err
 	}
 	for _, e := range entries {
+		if e.Key == "password_hash" && e.Value != "" {
+			if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+				c.exposedSecret = fmt.Sprintf("%s (mode %04o)", path, st.Mode().Perm())
+			}
+		}
 		s := lookup(e.Key)
-		if err := s.set(c, e.Value); err != nil {
+		if err := s.apply(c, e.Value); err != nil {
 			return badValue(fmt.Sprintf("%s:%d", path, e.Line), *s, e.Value)
 		}
 		c.Source[e.Key] = "file:" + strconv.Itoa(e.Line)
@@ -580,6 +612,10 @@ func IsLoopback(addr string) bool {
 // Check enforces the rules that span settings. The public-bind rule lives here
 // so every entry point refuses the same way.
 func (c *Config) Check() error {
+	if c.exposedSecret != "" && c.Source["password_hash"] != "state" && c.Source["password_hash"] != "env" {
+		return &Error{Msg: fmt.Sprintf("config file %s holds password_hash and others may read it: "+
+			"run `webui passwd` as the file's owner to move the password to the state dir (0600), or chmod 600 the file", c.exposedSecret)}
+	}
 	if !IsLoopback(c.Addr) && c.PasswordHash == "" {
 		return &Error{Msg: fmt.Sprintf("refusing to listen on %s without a password: anyone on the network could control webui. "+
 			"Run `webui passwd` to set one, or bind to loopback with --addr 127.0.0.1:8787", c.Addr)}
@@ -597,6 +633,7 @@ func (c *Config) Sorted() [][2]string {
 		"update_channel": c.UpdateChannel, "update_interval": c.UpdateInterval.String(),
 		"diagnostics": onOff(c.Diagnostics), "diag_keep": strconv.Itoa(c.DiagKeep),
 		"diag_max_bytes": strconv.FormatInt(c.DiagMaxBytes, 10), "password_hash": redact(c.PasswordHash),
+		"public_url": c.PublicURL, "read_body_timeout": c.ReadBodyTimeout.String(),
 		"allowed_hosts": strings.Join(c.AllowedHosts, ","), "log_level": c.LogLevel, "log_stderr": c.LogStderr,
 		"log_max_size_mb": strconv.Itoa(c.LogMaxSizeMB), "log_max_files": strconv.Itoa(c.LogMaxFiles),
 		"access_log": onOff(c.AccessLog), "max_conns": strconv.Itoa(c.MaxConns),

@@ -79,7 +79,7 @@ func TestEveryKeyShown(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, kv := range c.Sorted() {
-		if kv[1] == "" && kv[0] != "password_hash" && kv[0] != "update_keys" && kv[0] != "allowed_hosts" {
+		if kv[1] == "" && kv[0] != "password_hash" && kv[0] != "update_keys" && kv[0] != "allowed_hosts" && kv[0] != "public_url" {
 			t.Errorf("key %s has no displayed value", kv[0])
 		}
 	}

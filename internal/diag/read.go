@@ -222,6 +222,12 @@ func readRecord(path, id string) *Lifetime {
 			}
 			continue
 		}
+		if k := wrongType(ev); k != "" {
+			if lt.corrupt == "" {
+				lt.corrupt = fmt.Sprintf("line %d: %q has the wrong type (%T)", n+1, k, ev[k])
+			}
+			continue
+		}
 		lt.events = append(lt.events, ev)
 	}
 	if len(lt.events) == 0 && lt.corrupt == "" {

@@ -1,262 +1,183 @@
 package server
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/termux-webui/webui/internal/auth"
+	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/paths"
 )
 
-// Login sessions. They live in memory only: a restart (and so an update)
-// signs everyone out, which is the safe default for a phone server.
+// Who gets in: a request carries the owner's access token (Authorization:
+// Bearer) or a session cookie. Loopback is no trust: any app on an Android
+// phone can connect to 127.0.0.1. Sessions are signed cookies (see
+// auth.SignSession) that outlive restarts; a logout puts the session's id on
+// a revocation list in the state dir, and a password change or token
+// rotation replaces the signing key, which ends every session.
 const (
 	SessionCookie   = "webui_session"
-	SessionLifetime = 12 * time.Hour
-	maxSessions     = 256
-
-	// Login attempts: at most loginFailures wrong passwords per client IP
-	// within loginWindow, then 429 with Retry-After.
-	loginFailures = 5
-	loginWindow   = time.Minute
-	maxTrackedIPs = 4096
+	SessionLifetime = 30 * 24 * time.Hour
 )
 
-// Auth holds the login password hash and the sessions of this process.
+// Auth decides who gets in. Its secrets live in the state dir (auth.Store).
 type Auth struct {
-	mu       sync.Mutex
-	hash     string
-	sessions map[string]time.Time // id -> expiry
-	failures map[string][]time.Time
-	now      func() time.Time
-	hasher   func(password string) (string, error)
+	store   *auth.Store
+	revoked *auth.Revoked
+	limit   *loginLimiter
+	now     func() time.Time
+	hasher  func(password string) (string, error)
+	front   frontDoor
+
+	ticketsMu sync.Mutex
+	tickets   map[string]time.Time // used ticket nonces -> expiry
 }
 
-// NewAuth starts with the configured password hash ("" = no password).
-func NewAuth(hash string) *Auth {
-	return &Auth{hash: hash, sessions: map[string]time.Time{}, failures: map[string][]time.Time{}, now: time.Now, hasher: auth.Hash}
+// NewAuth uses the secrets in store.
+func NewAuth(store *auth.Store) *Auth {
+	return &Auth{
+		store:   store,
+		revoked: auth.LoadRevoked(store.Dir().Revoked()),
+		limit:   newLoginLimiter(),
+		now:     time.Now,
+		hasher:  auth.Hash,
+		tickets: map[string]time.Time{},
+	}
 }
+
+// OpenAuth opens the secrets of cfg's state dir, creating the token and
+// the session key on first start.
+func OpenAuth(cfg *config.Config) (*Auth, error) {
+	env, file := "", ""
+	if cfg.Source["password_hash"] == "env" {
+		env = cfg.PasswordHash
+	} else if strings.HasPrefix(cfg.Source["password_hash"], "file:") {
+		file = cfg.PasswordHash
+	}
+	st, err := auth.OpenStore(paths.State(cfg.StateDir), env, file)
+	if err != nil {
+		return nil, err
+	}
+	a := NewAuth(st)
+	a.front = newFrontDoor(cfg.PublicURL)
+	return a, nil
+}
+
+// Store is where the secrets live.
+func (a *Auth) Store() *auth.Store { return a.store }
 
 // PasswordSet reports whether a login password is configured.
-func (a *Auth) PasswordSet() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.hash != ""
-}
+func (a *Auth) PasswordSet() bool { return a.store.PasswordHash() != "" }
 
 // Verify checks a password against the current hash.
 func (a *Auth) Verify(password string) bool {
-	a.mu.Lock()
-	h := a.hash
-	a.mu.Unlock()
+	h := a.store.PasswordHash()
 	return h != "" && auth.Verify(h, password)
 }
 
-// SetHash replaces the password hash and signs every session out.
-func (a *Auth) SetHash(hash string) {
-	a.mu.Lock()
-	a.hash = hash
-	a.sessions = map[string]time.Time{}
-	a.mu.Unlock()
+// SetPassword stores a new password hash and signs every session out.
+func (a *Auth) SetPassword(hash string) error {
+	if err := a.store.SetPassword(hash); err != nil {
+		return err
+	}
+	return a.revoked.Clear()
 }
 
-// NewSession returns a fresh session id, valid for SessionLifetime.
-func (a *Auth) NewSession() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("auth: no randomness: " + err.Error())
+// newSession returns a signed cookie value for a fresh session.
+func (a *Auth) newSession() (string, error) {
+	key, err := a.store.Key()
+	if err != nil {
+		return "", err
 	}
-	id := hex.EncodeToString(b)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := a.now()
-	if len(a.sessions) >= maxSessions {
-		var oldestID string
-		var oldest time.Time
-		for k, exp := range a.sessions {
-			if !exp.After(now) {
-				delete(a.sessions, k)
-				continue
-			}
-			if oldestID == "" || exp.Before(oldest) {
-				oldestID, oldest = k, exp
-			}
-		}
-		if len(a.sessions) >= maxSessions {
-			delete(a.sessions, oldestID)
-		}
-	}
-	a.sessions[id] = now.Add(SessionLifetime)
-	return id
+	return auth.SignSession(key, auth.NewSessionID(), a.now().Add(SessionLifetime)), nil
 }
 
-// Valid reports whether id names a live session.
-func (a *Auth) Valid(id string) bool {
-	if id == "" {
-		return false
+// session returns the id and expiry of r's live session.
+func (a *Auth) session(r *http.Request) (id string, exp time.Time, ok bool) {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return "", time.Time{}, false
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	exp, ok := a.sessions[id]
-	if ok && !exp.After(a.now()) {
-		delete(a.sessions, id)
-		return false
+	key, err := a.store.Key()
+	if err != nil {
+		return "", time.Time{}, false
 	}
+	id, exp, ok = auth.VerifySession(key, c.Value, a.now())
+	if !ok || a.revoked.Has(id) {
+		return "", time.Time{}, false
+	}
+	return id, exp, true
+}
+
+// endSession logs one session out.
+func (a *Auth) endSession(id string, exp time.Time) error {
+	err := a.revoked.Add(id, exp, a.now())
+	if err == auth.ErrRevokedFull {
+		if err = a.store.RotateKey(); err == nil {
+			err = a.revoked.Clear()
+		}
+	}
+	return err
+}
+
+// bearer reports whether r carries the access token.
+func (a *Auth) bearer(r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	const p = "Bearer "
+	return len(h) > len(p) && strings.EqualFold(h[:len(p)], p) && a.store.CheckToken(strings.TrimSpace(h[len(p):]))
+}
+
+// authorized reports whether r may use the protected routes.
+func (a *Auth) authorized(r *http.Request) bool {
+	if a.bearer(r) {
+		return true
+	}
+	_, _, ok := a.session(r)
 	return ok
 }
 
-// EndSession signs one session out.
-func (a *Auth) EndSession(id string) {
-	a.mu.Lock()
-	delete(a.sessions, id)
-	a.mu.Unlock()
-}
-
-// attempt records a login attempt from ip before the password is checked,
-// so parallel guesses count too. It returns how long to wait when ip has
-// used up its attempts.
-func (a *Auth) attempt(ip string) (wait time.Duration) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := a.now()
-	recent := a.failures[ip][:0]
-	for _, t := range a.failures[ip] {
-		if now.Sub(t) < loginWindow {
-			recent = append(recent, t)
-		}
-	}
-	if len(recent) >= loginFailures {
-		a.failures[ip] = recent
-		return loginWindow - now.Sub(recent[0])
-	}
-	if _, known := a.failures[ip]; !known && len(a.failures) >= maxTrackedIPs {
-		for k, ts := range a.failures {
-			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) >= loginWindow {
-				delete(a.failures, k)
-			}
-		}
-	}
-	a.failures[ip] = append(recent, now)
-	return 0
-}
-
-// succeeded forgets ip's failures.
-func (a *Auth) succeeded(ip string) {
-	a.mu.Lock()
-	delete(a.failures, ip)
-	a.mu.Unlock()
-}
-
-// authorized reports whether r may use the protected routes: it carries a
-// live session, or no password is set and it comes from this machine.
-func (a *Auth) authorized(r *http.Request) bool {
-	if !a.PasswordSet() {
-		return isLoopbackRemote(r)
-	}
-	c, err := r.Cookie(SessionCookie)
-	return err == nil && a.Valid(c.Value)
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-func isLoopbackRemote(r *http.Request) bool {
-	ip := net.ParseIP(clientIP(r))
-	return ip != nil && ip.IsLoopback()
-}
-
-// public lists what is served without a session: the health probe, the
-// console's page and files (the page shows the login form itself), and the
-// endpoints that log in.
-func public(path string) bool {
-	switch path {
-	case "/", "/health", "/manifest.webmanifest", "/favicon.ico",
-		"/api/csrf", "/api/session", "/api/login", "/api/logout":
+// public lists what is served without a session or the token: the health
+// probe, the console's page and files (the page shows the login form
+// itself), the token link, and the endpoints the login form uses.
+func public(r *http.Request) bool {
+	p := r.URL.Path
+	switch p {
+	case "/", "/health", "/manifest.webmanifest", "/favicon.ico", "/api/session", LoginPath:
 		return true
+	case "/api/csrf":
+		return r.Method == http.MethodGet || r.Method == http.MethodHead
+	case "/api/login":
+		return r.Method == http.MethodPost
 	}
-	return strings.HasPrefix(path, "/assets/")
+	return strings.HasPrefix(p, "/assets/")
 }
 
 // requireAuth refuses everything but the public paths without a session
-// once a password is set (and, with none set, to clients off this
-// machine): 401 with a JSON error.
+// or the token: 401 with a JSON error. The body of a refused request is
+// never read, and its connection is closed, so a slow sender holds
+// nothing.
 func requireAuth(a *Auth, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if public(r.URL.Path) || a.authorized(r) {
+		if public(r) || a.authorized(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		msg := "login required: POST /api/login with the password"
-		if !a.PasswordSet() {
-			msg = "no password is set, so only this device may connect: set one with `webui passwd`"
+		dropBody(w)
+		msg := "sign in first: open the link `webui url` prints, or send Authorization: Bearer <token>"
+		if a.PasswordSet() {
+			msg += ", or log in with the password (POST /api/login)"
 		}
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": msg, "login": true})
 	})
 }
 
-func setSessionCookie(w http.ResponseWriter, r *http.Request, id string) {
-	http.SetCookie(w, &http.Cookie{
-		Name: SessionCookie, Value: id, Path: "/", MaxAge: int(SessionLifetime / time.Second),
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
-	})
-}
-
-// handleSession says whether the console must show the login form.
-func handleSession(a *Auth) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]bool{
-			"password_set":  a.PasswordSet(),
-			"authenticated": a.authorized(r),
-		})
-	})
-}
-
-func handleLogin(a *Auth) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Password string `json:"password"`
-		}
-		if !decodeJSON(w, r, &in) {
-			return
-		}
-		if !a.PasswordSet() {
-			writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message": "no password is set: nothing to log in to"})
-			return
-		}
-		ip := clientIP(r)
-		if wait := a.attempt(ip); wait > 0 {
-			secs := int(wait/time.Second) + 1
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			writeError(w, http.StatusTooManyRequests, "too many wrong passwords: try again in "+strconv.Itoa(secs)+" s")
-			return
-		}
-		if !a.Verify(in.Password) {
-			writeError(w, http.StatusUnauthorized, "wrong password")
-			return
-		}
-		a.succeeded(ip)
-		setSessionCookie(w, r, a.NewSession())
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
-	})
-}
-
-func handleLogout(a *Auth) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, err := r.Cookie(SessionCookie); err == nil {
-			a.EndSession(c.Value)
-		}
-		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
-			HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
-	})
+// dropBody makes sure the request body is never waited for: net/http
+// would otherwise read up to 256 KiB of it after the handler, from a
+// client that may send it a byte at a time. The connection closes after
+// the response.
+func dropBody(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 }

@@ -27,8 +27,8 @@ const (
 
 // handleDiagBundle streams a .tar.gz of the evidence: the lifetime records
 // and crash files, the tails of the log files, the platform report, the
-// lifetimes as diagnose judges them, and the config file with the
-// password hash redacted.
+// lifetimes as diagnose judges them, and the config file. Every file is
+// redacted by content (see Redact).
 func handleDiagBundle(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := time.Now().UTC()
@@ -46,7 +46,9 @@ func handleDiagBundle(d Deps) http.Handler {
 		manifest.WriteString("diagnose.json   every lifetime with its verdict (as `webui diagnose --json`)\n")
 		manifest.WriteString("lifetimes/      the raw lifetime records and crash files\n")
 		manifest.WriteString("logs/           the tail of each log file\n")
-		manifest.WriteString("config/         the config file (password hash redacted) and the settings in effect\n")
+		manifest.WriteString("config/         the config file and the settings in effect\n")
+		manifest.WriteString("\nSecrets (password hashes, access tokens, session cookies, Authorization and\n" +
+			"Cookie headers, login bodies) are redacted by content in every file.\n")
 		b.add("README.txt", []byte(manifest.String()), now)
 
 		b.addJSON("platform.json", platformDocument(d))
@@ -86,7 +88,7 @@ func handleDiagBundle(d Deps) http.Handler {
 
 		if f := d.Config.ConfigFile; f != "" {
 			if data, mod, err := readHead(f, 1<<20); err == nil {
-				b.add("config/"+filepath.Base(f), RedactConfig(data), mod)
+				b.add("config/"+filepath.Base(f), data, mod)
 			} else if !os.IsNotExist(err) {
 				b.note(err.Error())
 			}
@@ -120,6 +122,7 @@ func (b *bundle) add(name string, data []byte, mod time.Time) {
 	if b.err != nil {
 		return // the client went away
 	}
+	data = Redact(data) // every file, whatever it is: secrets are found by content
 	hdr := &tar.Header{Name: b.base + "/" + name, Mode: 0o644, Size: int64(len(data)), ModTime: mod, Typeflag: tar.TypeReg}
 	if b.err = b.tw.WriteHeader(hdr); b.err == nil {
 		_, b.err = b.tw.Write(data)
@@ -203,20 +206,4 @@ func readTail(path string, max int64) ([]byte, time.Time, error) {
 		data = data[i+1:]
 	}
 	return data, st.ModTime(), err
-}
-
-// RedactConfig replaces the value of password_hash in config file text.
-func RedactConfig(data []byte) []byte {
-	lines := strings.SplitAfter(string(data), "\n")
-	for i, l := range lines {
-		t := strings.TrimSpace(l)
-		if k, _, ok := strings.Cut(t, "="); ok && !strings.HasPrefix(t, "#") && strings.TrimSpace(k) == "password_hash" {
-			nl := ""
-			if strings.HasSuffix(l, "\n") {
-				nl = "\n"
-			}
-			lines[i] = "password_hash = (redacted)" + nl
-		}
-	}
-	return []byte(strings.Join(lines, ""))
 }

@@ -17,7 +17,12 @@ import (
 
 // decodeJSON reads a small JSON body into v, answering 400 when it cannot.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	return decodeSmallJSON(w, r, v, 64<<10)
+}
+
+// decodeSmallJSON is decodeJSON for bodies of at most max bytes.
+func decodeSmallJSON(w http.ResponseWriter, r *http.Request, v any, max int64) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
 		writeError(w, http.StatusBadRequest, "bad JSON body: "+err.Error())
@@ -165,6 +170,11 @@ func settingsDocument(d Deps) settingsDoc {
 	cfg := d.Config
 	doc := settingsDoc{ConfigFile: cfg.ConfigFile, PasswordSet: d.Auth.PasswordSet(), Pending: []string{}}
 	doc.PasswordSource = sourceOf(cfg, "password_hash")
+	if d.Auth.store.PasswordFixed() {
+		doc.PasswordSource = "env"
+	} else if doc.PasswordSet {
+		doc.PasswordSource = "state"
+	}
 	file, err := fileValues(cfg.ConfigFile)
 	if err != nil {
 		doc.FileError = err.Error()
@@ -322,8 +332,10 @@ func stringValue(v any) (string, bool) {
 // MinPasswordLen is the shortest password accepted, as `webui passwd`.
 const MinPasswordLen = 8
 
-// handlePassword sets or changes the login password: {current, new}. With
-// a password set, current must match it. Every session is signed out, and
+// handlePassword sets or changes the login password: {current, new}. It
+// needs a session or the token (so the first password cannot be set by
+// whoever comes first); with a password set, current must match it too.
+// The hash goes to the state dir (0600). Every session is signed out, and
 // the caller gets a new one.
 func handlePassword(d Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -334,23 +346,13 @@ func handlePassword(d Deps) http.Handler {
 		if !decodeJSON(w, r, &in) {
 			return
 		}
-		cfg := d.Config
-		if src := sourceOf(cfg, "password_hash"); src == "env" || src == "flag" {
-			writeError(w, http.StatusConflict, "the password comes from "+overrideName("password_hash", src)+
-				", which wins over the config file: change it there")
-			return
-		}
-		if cfg.ConfigFile == "" {
-			writeError(w, http.StatusConflict, "webui runs without a config file, so the password cannot be saved")
-			return
-		}
 		a := d.Auth
+		if a.store.PasswordFixed() {
+			writeError(w, http.StatusConflict, "the password comes from WEBUI_PASSWORD_HASH, which wins over what is saved here: change it there")
+			return
+		}
 		if a.PasswordSet() {
-			ip := clientIP(r)
-			if wait := a.attempt(ip); wait > 0 {
-				secs := int(wait.Seconds()) + 1
-				w.Header().Set("Retry-After", strconv.Itoa(secs))
-				writeError(w, http.StatusTooManyRequests, "too many wrong passwords: try again in "+strconv.Itoa(secs)+" s")
+			if a.tooMany(w, r) {
 				return
 			}
 			if !a.Verify(in.Current) {
@@ -358,7 +360,7 @@ func handlePassword(d Deps) http.Handler {
 					"fields": map[string]string{"current": "wrong password"}})
 				return
 			}
-			a.succeeded(ip)
+			a.limit.succeeded(limitKey(r))
 		}
 		if len(in.New) < MinPasswordLen {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "the new password is too short",
@@ -370,17 +372,23 @@ func handlePassword(d Deps) http.Handler {
 			writeError(w, http.StatusInternalServerError, "hash: "+err.Error())
 			return
 		}
-		configMu.Lock()
-		err = config.SetKey(cfg.ConfigFile, "password_hash", hash)
-		configMu.Unlock()
-		if err != nil {
+		if err := a.SetPassword(hash); err != nil {
 			writeError(w, http.StatusInternalServerError, "saving the password: "+err.Error())
 			return
 		}
-		a.SetHash(hash)
-		setSessionCookie(w, r, a.NewSession())
+		if f := d.Config.ConfigFile; f != "" {
+			configMu.Lock()
+			err = config.RemoveKey(f, "password_hash") // an old hash must not linger there
+			configMu.Unlock()
+			if err != nil {
+				d.Log.Warnf("password saved, but the old password_hash stays in %s: %v", f, err)
+			}
+		}
+		if !a.signIn(w, r) {
+			return
+		}
 		d.Log.Info("login password changed from the console; sessions signed out")
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true,
-			"message": "Password saved to " + cfg.ConfigFile + ". Other sessions were signed out."})
+			"message": "Password saved. Every other session was signed out."})
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/platform"
 )
 
@@ -176,9 +177,16 @@ func TestPasswordEndpoint(t *testing.T) {
 	if w := c.do("POST", "/api/password", map[string]string{"new": testPassword}); w.Code != 200 {
 		t.Fatalf("set: %d %s", w.Code, w.Body)
 	}
-	b, _ := os.ReadFile(d.Config.ConfigFile)
-	if !strings.Contains(string(b), "# conf\npassword_hash = pbkdf2-sha256$") {
-		t.Fatalf("file:\n%s", b)
+	// The hash goes to the state dir, 0600; the config file is untouched.
+	if b, _ := os.ReadFile(d.Config.ConfigFile); string(b) != "# conf\n" {
+		t.Fatalf("config file:\n%s", b)
+	}
+	pf := paths.State(d.Config.StateDir).Password()
+	if b, err := os.ReadFile(pf); err != nil || !strings.HasPrefix(string(b), "pbkdf2-sha256$") {
+		t.Fatalf("password file: %q %v", b, err)
+	}
+	if st, _ := os.Stat(pf); st.Mode().Perm() != 0o600 {
+		t.Fatalf("password file mode %v", st.Mode())
 	}
 	if c.cookies[SessionCookie] == nil {
 		t.Fatal("no session for the caller")
@@ -186,10 +194,15 @@ func TestPasswordEndpoint(t *testing.T) {
 	if w := c.do("GET", "/api/settings", nil); w.Code != 200 || decode(t, w)["password_set"] != true {
 		t.Fatalf("after set: %d", w.Code)
 	}
-	// Another browser on this machine now needs to log in.
+	// Another browser on this machine needs to log in, and a session from
+	// before the change is over.
 	other := &client{t: t, h: c.h, d: c.d, remote: "127.0.0.1:1", cookies: map[string]*http.Cookie{}}
 	if w := other.do("GET", "/api/settings", nil); w.Code != 401 {
 		t.Fatalf("other browser: %d", w.Code)
+	}
+	other.do("POST", "/api/login", map[string]string{"password": testPassword})
+	if w := other.do("GET", "/api/settings", nil); w.Code != 200 {
+		t.Fatalf("other browser logged in: %d", w.Code)
 	}
 	// A change needs the current password.
 	w := c.do("POST", "/api/password", map[string]string{"current": "nope", "new": "another password"})
@@ -201,6 +214,14 @@ func TestPasswordEndpoint(t *testing.T) {
 	}
 	if !c.d.Auth.Verify("another password") {
 		t.Fatal("the new password does not log in")
+	}
+	if w := other.do("GET", "/api/settings", nil); w.Code != 401 {
+		t.Fatalf("a session from before the change: %d", w.Code)
+	}
+	// The caller keeps a session of its own.
+	c.bearer = ""
+	if w := c.do("GET", "/api/settings", nil); w.Code != 200 {
+		t.Fatalf("the caller after the change: %d", w.Code)
 	}
 	// Set by the environment: the file would not win.
 	d2 := loadedDeps(t, "", map[string]string{"WEBUI_PASSWORD_HASH": testHash()})
@@ -334,10 +355,31 @@ func TestLogsStream(t *testing.T) {
 	rd.closed(t)
 }
 
+// newTestServer serves d; its Client sends the owner's token.
 func newTestServer(t *testing.T, d Deps) *httptest.Server {
+	if d.Auth == nil {
+		a, err := OpenAuth(d.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Auth = a
+	}
 	srv := httptest.NewServer(NewServer(d))
 	t.Cleanup(srv.Close)
+	c := srv.Client()
+	c.Transport = bearerTransport{base: c.Transport, token: d.Auth.Store().Token()}
 	return srv
+}
+
+type bearerTransport struct {
+	base  http.RoundTripper
+	token string
+}
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.base.RoundTrip(r)
 }
 
 // lineReader reads a response body line by line in the background.

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/termux-webui/webui/internal/config"
@@ -42,13 +41,13 @@ func safeMethod(m string) bool {
 // checkCSRF guards every non-GET request under /api/: the Origin (when the
 // browser sends one) must be this server, the fetch must not be cross-site,
 // and the CSRF token must match.
-func checkCSRF(c *CSRF, next http.Handler) http.Handler {
+func checkCSRF(c *CSRF, f frontDoor, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if safeMethod(r.Method) || !strings.HasPrefix(r.URL.Path, "/api/") {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r) {
+		if o := r.Header.Get("Origin"); o != "" && !f.sameOrigin(o, r) {
 			writeError(w, http.StatusForbidden, "cross-origin request refused: Origin "+o+" is not this server")
 			return
 		}
@@ -64,23 +63,14 @@ func checkCSRF(c *CSRF, next http.Handler) http.Handler {
 	})
 }
 
-func sameOrigin(origin string, r *http.Request) bool {
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return u.Scheme == scheme && strings.EqualFold(u.Host, r.Host)
-}
-
 // checkHost refuses requests whose Host header names a host this server does
 // not answer to. A DNS-rebinding page reaches 127.0.0.1 under its own name;
 // IP literals, localhost and configured names are the only ones accepted.
-func checkHost(cfg *config.Config, next http.Handler) http.Handler {
+func checkHost(cfg *config.Config, f frontDoor, next http.Handler) http.Handler {
 	allowed := map[string]bool{"localhost": true}
+	if h := f.publicHost(); h != "" {
+		allowed[strings.ToLower(h)] = true
+	}
 	for _, h := range cfg.AllowedHosts {
 		allowed[strings.ToLower(h)] = true
 	}
@@ -93,12 +83,26 @@ func checkHost(cfg *config.Config, next http.Handler) http.Handler {
 	})
 }
 
+// hostAllowed checks a Host header: an IP literal or an allowed name, and
+// a port, when there is one, that is a port number ("127.0.0.1:1.evil.com"
+// is not).
 func hostAllowed(hostport string, allowed map[string]bool) bool {
 	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
+	if i := strings.LastIndexByte(hostport, ':'); i >= 0 && !strings.Contains(hostport[i:], "]") &&
+		(strings.HasPrefix(hostport, "[") || strings.Count(hostport, ":") == 1) {
+		if !validPort(hostport[i+1:]) {
+			return false
+		}
+		host = hostport[:i]
 	}
-	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if strings.HasPrefix(host, "[") {
+		inner := strings.TrimSuffix(host[1:], "]")
+		return len(inner) == len(host)-2 && strings.Contains(inner, ":") && net.ParseIP(inner) != nil
+	}
+	if strings.Contains(host, ":") {
+		return net.ParseIP(host) != nil // a bare IPv6 literal
+	}
+	host = strings.TrimSuffix(host, ".")
 	if host == "" {
 		return false
 	}
@@ -106,4 +110,18 @@ func hostAllowed(hostport string, allowed map[string]bool) bool {
 		return true
 	}
 	return allowed[strings.ToLower(host)]
+}
+
+func validPort(p string) bool {
+	if p == "" || len(p) > 5 {
+		return false
+	}
+	n := 0
+	for _, c := range p {
+		if c < '0' || c > '9' {
+			return false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n <= 65535
 }

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"io"
 	"net/http"
+	"time"
 )
 
 func handleCSRF(c *CSRF) http.Handler {
@@ -39,7 +41,7 @@ func handleDiag(diagnose func(id string) (any, error)) http.Handler {
 			writeError(w, http.StatusNotFound, err.Error())
 			return
 		}
-		writeJSON(w, http.StatusOK, v)
+		writeRedactedJSON(w, http.StatusOK, v)
 	})
 }
 
@@ -53,4 +55,45 @@ func handleRestart(d Deps) http.Handler {
 		}
 		writeJSON(w, http.StatusAccepted, map[string]any{"restarting": true, "strategy": d.Restart.Strategy, "why": d.Restart.Why})
 	})
+}
+
+// limitBody gives a request body a read deadline (read_body_timeout), so
+// a client that sends half a body holds its connection that long at most.
+// Requests reach it only once they are signed in, or on the public login
+// routes.
+func limitBody(timeout time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			rc := http.NewResponseController(w)
+			if timeout > 0 {
+				_ = rc.SetReadDeadline(time.Now().Add(timeout))
+			}
+			b := &deadlineBody{ReadCloser: r.Body, rc: rc}
+			b.begin, b.end = waitingBody(r)
+			r.Body = b
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// deadlineBody lifts the read deadline once the body is read: net/http
+// then reads on in the background to notice a client that goes away, and a
+// deadline there would cancel a handler that is still working. While a
+// Read waits, the connection counts as waiting on its client.
+type deadlineBody struct {
+	io.ReadCloser
+	rc         *http.ResponseController
+	done       bool
+	begin, end func()
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	b.begin()
+	n, err := b.ReadCloser.Read(p)
+	b.end()
+	if err == io.EOF && !b.done {
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }

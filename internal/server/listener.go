@@ -10,9 +10,12 @@ import (
 // Listener caps the number of open connections and watches the accept loop,
 // so that a stuck loop shows up in deep health as degraded rather than ok.
 //
-// When the cap is reached Accept waits for a slot while new connections queue
-// in the kernel backlog; that wait is the "stuck" state deep health reports
-// once it lasts longer than the stall threshold.
+// When the cap is reached and a new client connects, the connection that
+// has waited longest on its client (for request headers, for a request
+// body, or idle on keep-alive) is closed to make room (see conns.go), so
+// slow or idle clients cannot lock everyone out. Only when every slot is
+// busy serving does Accept wait; that wait is the "stuck" state deep
+// health reports once it lasts longer than the stall threshold.
 type Listener struct {
 	net.Listener
 	sem  chan struct{}
@@ -25,6 +28,10 @@ type Listener struct {
 	lastErr string
 
 	accepted atomic.Int64
+	evicted  atomic.Int64
+
+	connMu sync.Mutex
+	conns  map[*slotConn]struct{}
 }
 
 // AcceptState is where the accept loop is.
@@ -40,7 +47,8 @@ const (
 
 // NewListener wraps l with a cap of max open connections.
 func NewListener(l net.Listener, max int) *Listener {
-	return &Listener{Listener: l, sem: make(chan struct{}, max), done: make(chan struct{}), state: Accepting, since: time.Now()}
+	return &Listener{Listener: l, sem: make(chan struct{}, max), done: make(chan struct{}), state: Accepting, since: time.Now(),
+		conns: map[*slotConn]struct{}{}}
 }
 
 func (l *Listener) set(s AcceptState, err error) {
@@ -57,17 +65,13 @@ func (l *Listener) set(s AcceptState, err error) {
 	l.mu.Unlock()
 }
 
-// Accept waits for a free slot, then for a connection.
+// Accept waits for a free slot, then for a connection. At the cap, while
+// a client waits in the backlog, it closes the connection that has waited
+// longest on its client to make one. Clients it does not take stay in the
+// kernel backlog, where a restart hands them to the next image.
 func (l *Listener) Accept() (net.Conn, error) {
-	select {
-	case l.sem <- struct{}{}:
-	default:
-		l.set(WaitingSlot, nil)
-		select {
-		case l.sem <- struct{}{}:
-		case <-l.done:
-			return nil, net.ErrClosed
-		}
+	if !l.acquire() {
+		return nil, net.ErrClosed
 	}
 	l.set(Accepting, nil)
 	c, err := l.Listener.Accept()
@@ -78,7 +82,12 @@ func (l *Listener) Accept() (net.Conn, error) {
 	}
 	l.accepted.Add(1)
 	l.set(Dispatching, nil)
-	return &slotConn{Conn: c, release: func() { <-l.sem }}, nil
+	sc := &slotConn{Conn: c, l: l}
+	sc.waiting.Store(time.Now().UnixNano())
+	l.connMu.Lock()
+	l.conns[sc] = struct{}{}
+	l.connMu.Unlock()
+	return sc, nil
 }
 
 // Close stops accepting and wakes an Accept waiting for a slot.
@@ -98,6 +107,7 @@ type AcceptStatus struct {
 	Open     int         `json:"open_conns"`
 	Max      int         `json:"max_conns"`
 	Accepted int64       `json:"accepted"`
+	Evicted  int64       `json:"evicted"`
 	LastErr  string      `json:"last_error,omitempty"`
 }
 
@@ -106,7 +116,7 @@ func (l *Listener) Status(stallAfter time.Duration) AcceptStatus {
 	l.mu.Lock()
 	st := AcceptStatus{State: l.state, ForS: time.Since(l.since).Seconds(), LastErr: l.lastErr}
 	l.mu.Unlock()
-	st.Open, st.Max, st.Accepted = len(l.sem), cap(l.sem), l.accepted.Load()
+	st.Open, st.Max, st.Accepted, st.Evicted = len(l.sem), cap(l.sem), l.accepted.Load(), l.evicted.Load()
 	st.Stalled = st.State != Accepting && st.ForS > stallAfter.Seconds()
 	return st
 }
@@ -114,12 +124,20 @@ func (l *Listener) Status(stallAfter time.Duration) AcceptStatus {
 // slotConn gives its slot back exactly once, when closed.
 type slotConn struct {
 	net.Conn
-	once    sync.Once
-	release func()
+	l    *Listener
+	once sync.Once
+	// waiting is when the connection began to wait on its client (unix
+	// ns), 0 while the server works for it.
+	waiting atomic.Int64
 }
 
 func (c *slotConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(c.release)
+	c.once.Do(func() {
+		c.l.connMu.Lock()
+		delete(c.l.conns, c)
+		c.l.connMu.Unlock()
+		<-c.l.sem
+	})
 	return err
 }

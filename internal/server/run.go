@@ -58,6 +58,10 @@ type Options struct {
 	// AfterListen runs in the background once the server listens: the
 	// work that need not delay the first answer.
 	AfterListen func()
+	// Auth holds the owner's secrets; nil opens those of Config.StateDir.
+	Auth *Auth
+	// Ready, when set, runs once the server listens (with the address).
+	Ready func(addr string)
 }
 
 type nopRecorder struct{}
@@ -145,7 +149,15 @@ func Run(ctx context.Context, o Options) error {
 		inflight = NewInflight()
 	}
 	csrf := NewCSRF()
-	auth := NewAuth(cfg.PasswordHash) // sessions live as long as the process
+	auth := o.Auth
+	if auth == nil {
+		var err error
+		if auth, err = OpenAuth(cfg); err != nil {
+			err = exitcode.Newf(exitcode.Failure, "%v", err)
+			rec.Exiting(ReasonServeFailed, err.Error(), exitcode.Failure)
+			return err
+		}
+	}
 	restarts := make(chan string, 1)
 	requestRestart := func(reason string) bool {
 		if o.Restarter == nil {
@@ -185,6 +197,8 @@ func Run(ctx context.Context, o Options) error {
 			ReadHeaderTimeout: cfg.ReadHeaderTime,
 			IdleTimeout:       cfg.IdleTimeout,
 			MaxHeaderBytes:    cfg.MaxHeaderBytes,
+			ConnState:         ln.ConnState,
+			ConnContext:       ConnContext,
 			ErrorLog:          log.New(lg.ErrorLogWriter("http"), "", 0),
 		}}
 		diag.Go("http serve", func() { ss.done <- ss.srv.Serve(ln) })
@@ -198,6 +212,9 @@ func Run(ctx context.Context, o Options) error {
 	lg.Flush() // whoever waits for the server reads this line
 	if o.AfterListen != nil {
 		diag.Go("after listen", o.AfterListen)
+	}
+	if o.Ready != nil {
+		o.Ready(addr)
 	}
 
 	// drain stops the current session, waiting for in-flight requests up

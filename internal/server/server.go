@@ -1,7 +1,8 @@
 // Package server is webui's HTTP side: the routes, their handlers and the
 // middleware every request passes (access log, panic recovery, Host checks
-// against DNS rebinding, login sessions once a password is set, CSRF and
-// Origin checks on mutating API calls), in that order.
+// against DNS rebinding, the owner's token or a session, a read deadline on
+// request bodies, CSRF and Origin checks on mutating API calls), in that
+// order.
 package server
 
 import (
@@ -52,8 +53,7 @@ type Deps struct {
 	// FollowLog emits the last lines of the JSON log and, with follow,
 	// what is appended later (across rotation) until ctx ends.
 	FollowLog func(ctx context.Context, lines int, follow bool, emit func(line string)) error
-	// Auth holds the login password and sessions; nil makes one from
-	// Config.PasswordHash.
+	// Auth decides who gets in; nil opens the secrets of Config.StateDir.
 	Auth *Auth
 }
 
@@ -66,17 +66,23 @@ func NewServer(d Deps) http.Handler {
 		d.CSRF = NewCSRF()
 	}
 	if d.Auth == nil {
-		d.Auth = NewAuth(d.Config.PasswordHash)
+		a, err := OpenAuth(d.Config)
+		if err != nil {
+			panic("server: " + err.Error())
+		}
+		d.Auth = a
 	}
+	front := newFrontDoor(d.Config.PublicURL)
 	r := mux.NewRouter()
 	addRoutes(r, d)
 	if d.Extra != nil {
 		d.Extra(r)
 	}
 	var h http.Handler = r
-	h = checkCSRF(d.CSRF, h)
+	h = checkCSRF(d.CSRF, front, h)
+	h = limitBody(d.Config.ReadBodyTimeout, h)
 	h = requireAuth(d.Auth, h)
-	h = checkHost(d.Config, h)
+	h = checkHost(d.Config, front, h)
 	h = recoverPanics(h)
 	h = track(d.Inflight, h)
 	if d.Config.AccessLog {

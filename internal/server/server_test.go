@@ -31,6 +31,8 @@ func TestHostAllowed(t *testing.T) {
 	for host, want := range map[string]bool{
 		"127.0.0.1:8787": true, "[::1]:8787": true, "localhost": true, "LOCALHOST:1": true, "phone.lan:8787": true,
 		"192.168.1.20:8787": true, "evil.example": false, "evil.example:8787": false, "": false, "127.0.0.1.nip.io": false,
+		"127.0.0.1:1.evil.com": false, "127.0.0.1:": false, "127.0.0.1:99999": false, "127.0.0.1:80x": false, "[::1]": true,
+		"::1": true, "[::1]:x": false, "[127.0.0.1]:80": false, "localhost:8787:1": false, "phone.lan:+80": false,
 	} {
 		if got := hostAllowed(host, allowed); got != want {
 			t.Errorf("hostAllowed(%q) = %v", host, got)
@@ -41,11 +43,17 @@ func TestHostAllowed(t *testing.T) {
 func TestCSRFMiddleware(t *testing.T) {
 	d := testDeps(t)
 	d.CSRF = NewCSRF()
+	a, err := OpenAuth(d.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Auth = a
 	h := NewServer(d)
 	do := func(method, path string, hdr map[string]string) int {
 		r := httptest.NewRequest(method, path, nil)
 		r.Host = "127.0.0.1:8787"
-		r.RemoteAddr = "127.0.0.1:40000" // no password: only this machine may call the API
+		r.RemoteAddr = "127.0.0.1:40000"
+		r.Header.Set("Authorization", "Bearer "+a.Store().Token())
 		for k, v := range hdr {
 			r.Header.Set(k, v)
 		}
@@ -91,6 +99,7 @@ func TestListenerCapAndStatus(t *testing.T) {
 			if err != nil {
 				return
 			}
+			l.ConnState(c, http.StateActive) // being served: not to be evicted
 			accepted <- c
 		}
 	}()
@@ -118,6 +127,61 @@ func TestListenerCapAndStatus(t *testing.T) {
 	<-accepted
 	if st := l.Status(time.Hour); st.Stalled || st.Open != 2 {
 		t.Fatalf("after release: %+v", st)
+	}
+}
+
+// At the cap, a new client closes the connection that has waited longest
+// on its client (idle keep-alive, slow headers), not one being served.
+func TestListenerEvictsLongestWaiting(t *testing.T) {
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewListener(raw, 3)
+	defer l.Close()
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", raw.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	dial()
+	busy := <-accepted
+	l.ConnState(busy, http.StateActive)
+	dial()
+	idleOld := <-accepted
+	l.ConnState(idleOld, http.StateIdle)
+	time.Sleep(5 * time.Millisecond)
+	dial()
+	idleNew := <-accepted
+	l.ConnState(idleNew, http.StateIdle)
+	time.Sleep(evictGrace)
+	dial()
+	select {
+	case <-accepted:
+	case <-time.After(2 * time.Second):
+		t.Fatal("a new client was not served at the cap")
+	}
+	if _, err := idleOld.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the longest-idle connection is still open")
+	}
+	if _, err := busy.Write([]byte{}); err != nil {
+		t.Fatalf("the busy connection was closed: %v", err)
+	}
+	if st := l.Status(time.Hour); st.Evicted != 1 || st.Open != 3 {
+		t.Fatalf("status: %+v", st)
 	}
 }
 

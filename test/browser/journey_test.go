@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // TestNewUserJourney is a new user's first session, all in the browser:
-// open the console on this device with no password, set one on the
-// Settings page, install an update from the Updates page, and read on the
-// Diagnostics page how the old version's lifetime ended.
+// open the link `webui url` prints, set a password on the Settings page,
+// install an update from the Updates page (the session outlives the
+// restart), and read on the Diagnostics page how the old version's
+// lifetime ended.
 func TestNewUserJourney(t *testing.T) {
 	needChrome(t)
 	t.Parallel()
@@ -27,12 +28,12 @@ func TestNewUserJourney(t *testing.T) {
 	start := time.Now()
 	step := func(what string) { t.Logf("%5.1fs %s", time.Since(start).Seconds(), what) }
 
-	// 1. Open the console: no password, this device, so straight in.
+	// 1. Open the console with the sign-in link: straight in.
 	b := newBrowser(t)
-	b.do(chromedp.Navigate(s.url("/")))
+	b.signIn(s, "/")
 	b.waitFor("the status page", textJS("#st-state")+` === "Running"`, 20*time.Second)
 	if b.visible("#login-form") || !b.visible("#tabs") {
-		t.Error("a new user on this device is not let straight in")
+		t.Error("the sign-in link did not let the new user in")
 	}
 	b.noErrors("first visit")
 	step("status page shown")
@@ -43,15 +44,18 @@ func TestNewUserJourney(t *testing.T) {
 	if b.visible("#pw-current-row") {
 		t.Error("the form asks for a current password when none is set")
 	}
-	if b.visible("#session-card") {
-		t.Error("the session card (Log out) shows with no password set")
+	if !b.visible("#session-card") {
+		t.Error("no session card (Log out) for a session from the link")
 	}
 	b.setValue("#pw-new", password)
 	b.setValue("#pw-repeat", password)
 	b.click("#pw-save")
 	b.waitFor("the password saved", visibleJS("#pw-msg")+` && `+textJS("#pw-msg")+`.includes("Password saved")`, 20*time.Second)
-	if conf, _ := os.ReadFile(s.conf); !strings.Contains(string(conf), "password_hash") {
-		t.Errorf("no password_hash in the config file:\n%s", conf)
+	if conf, _ := os.ReadFile(s.conf); strings.Contains(string(conf), "password_hash") {
+		t.Errorf("the password hash went to the config file:\n%s", conf)
+	}
+	if st, err := os.Stat(paths.State(filepath.Join(s.dir, "state")).Password()); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("password hash in the state dir: %v %v", st, err)
 	}
 	if st := b.text("#pw-status"); !strings.Contains(st, "A password is set") {
 		t.Errorf("password status after saving: %q", st)
@@ -90,9 +94,10 @@ func TestNewUserJourney(t *testing.T) {
 	b.waitFor("the progress card", visibleJS("#up-progress-card"), 15*time.Second)
 	step("update started")
 	updated := textJS("#up-msg") + `.includes("Updated 1.0.0 → 1.1.0")`
-	// Sessions belong to a process: the new one may ask for a login.
+	// The session outlives the restart into the new version: no login.
 	b.waitFor("the update to finish, or a login", updated+` || `+visibleJS("#login-form"), 45*time.Second)
 	if b.visible("#login-form") {
+		t.Error("the update signed the user out")
 		step("asked to log in after the update")
 		b.screenshot("journey-login-after-update")
 		if b.visible("#tabs") || b.visible("#page-updates") {

@@ -27,6 +27,8 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // baseVersion is the version the test binary is built with.
@@ -225,6 +227,42 @@ func (s *server) waitListening(timeout time.Duration) string {
 }
 
 func (s *server) url(path string) string { return "http://" + s.addr + path }
+
+// signInLink is the link `webui url` prints for this server.
+func (s *server) signInLink() string {
+	s.t.Helper()
+	cmd := exec.Command(binary, "url", "--state-dir", filepath.Join(s.dir, "state"), "--addr", s.addr)
+	cmd.Env = childEnv(s.dir)
+	out, err := cmd.Output()
+	if err != nil {
+		s.t.Fatalf("webui url: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// token is the owner's access token, for requests the test makes itself.
+func (s *server) token() string {
+	s.t.Helper()
+	b, err := os.ReadFile(paths.State(filepath.Join(s.dir, "state")).Token())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// signIn opens the sign-in link, as the owner does with what `webui url`
+// prints, and then path ("/#/settings" switches the page).
+func (b *browser) signIn(s *server, path string) {
+	b.t.Helper()
+	b.do(chromedp.Navigate(s.signInLink()))
+	b.waitFor("the console after the sign-in link", `location.pathname === "/" && location.search === "" && `+visibleJS("#tabs"), 15*time.Second)
+	switch {
+	case strings.HasPrefix(path, "/#"):
+		eval[bool](b, fmt.Sprintf(`(() => { location.hash = %q; return true; })()`, path[1:]))
+	case path != "/":
+		b.do(chromedp.Navigate(s.url(path)))
+	}
+}
 
 func (s *server) logFile() string {
 	b, _ := os.ReadFile(filepath.Join(s.dir, "log", "webui.log"))

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 )
 
 // releaseNotes is markdown as publishers write it.
@@ -95,7 +93,7 @@ func TestUpdate(t *testing.T) {
 	old := s.health()
 
 	b := newBrowser(t)
-	b.do(chromedp.Navigate(s.url("/#/updates")))
+	b.signIn(s, "/#/updates")
 	b.waitFor("the update offer", textJS("#up-msg")+`.includes("1.1.0 is available") && `+visibleJS("#up-apply"), 15*time.Second)
 	// Markup in the notes stays text: no element from it, no script ran.
 	if !strings.Contains(b.text("#up-notes"), "<script>") || eval[int](b, `document.querySelectorAll("#up-notes img, #up-notes script").length`) != 0 || eval[bool](b, `!!window.pwned`) {

@@ -46,6 +46,7 @@ func ctlNewEnv(t *testing.T, bin string, env ...string) *ctlEnv {
 	}
 	dir := t.TempDir()
 	e := &ctlEnv{t: t, dir: dir, bin: bin, addr: "127.0.0.1:" + strconv.Itoa(ctlPort(t)), env: env}
+	registerServer(e.addr, e.path("state"))
 	if err := os.WriteFile(e.path("webui.conf"), []byte("# test config\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -350,6 +351,13 @@ func TestCtlConcurrentStarts(t *testing.T) {
 	if len(pids) != 1 || started != 1 {
 		t.Fatalf("want exactly one server, reported by all: pids %v, %d said started", pids, started)
 	}
+	// Each prints the sign-in link, with the token of the state dir.
+	link := "sign in: http://" + e.addr + "/login?token=" + ownerToken(t, e.path("state"))
+	for i, r := range res {
+		if !strings.Contains(r.out, link+"\n") {
+			t.Errorf("start %d prints no sign-in link: %q", i, r.out)
+		}
+	}
 	h := e.waitHealth(5*time.Second, nil)
 	if !pids[strconv.Itoa(h.PID)] || e.serverPID() != h.PID {
 		t.Errorf("/health pid %d, pid file %d, reported %v", h.PID, e.serverPID(), pids)
@@ -576,7 +584,7 @@ func TestWatchdogIgnoresSlowRequests(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, err := http.Get("http://" + e.addr + "/_test/slow?d=2s")
+			resp, err := ownerClient(0).Get("http://" + e.addr + "/_test/slow?d=2s")
 			if err != nil {
 				t.Error(err)
 				return
@@ -940,7 +948,7 @@ func TestCtlLogs(t *testing.T) {
 	e.waitHealth(5*time.Second, nil)
 	get := func(path string) {
 		t.Helper()
-		resp, err := http.Get("http://" + e.addr + path)
+		resp, err := ownerClient(0).Get("http://" + e.addr + path)
 		if err != nil {
 			t.Fatal(err)
 		}

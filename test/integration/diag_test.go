@@ -339,6 +339,7 @@ func TestDiagSIGHUP(t *testing.T) {
 func TestDiagSIGPIPE(t *testing.T) {
 	t.Parallel()
 	p := start(t, opts{})
+	auth := p.authLine()
 	storm := func(n int) {
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, 16)
@@ -353,7 +354,7 @@ func TestDiagSIGPIPE(t *testing.T) {
 					t.Errorf("dial: %v", err)
 					return
 				}
-				fmt.Fprintf(c, "GET /_test/big?size=8388608 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+				fmt.Fprintf(c, "GET /_test/big?size=8388608 HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n", auth)
 				_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 				buf := make([]byte, 4096)
 				_, _ = io.ReadAtLeast(c, buf, 64)

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 func TestHealthAndIndex(t *testing.T) {
@@ -117,6 +119,7 @@ func hardClose(c net.Conn) {
 func TestHardCloseStorm(t *testing.T) {
 	t.Parallel()
 	p := start(t, opts{})
+	auth := p.authLine()
 	baseG, baseFD := p.counts()
 	const clients = 1000
 	var wg sync.WaitGroup
@@ -137,7 +140,7 @@ func TestHardCloseStorm(t *testing.T) {
 			if i%2 == 1 {
 				path = "/_test/slow?d=2s"
 			}
-			fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path)
+			fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n", path, auth)
 			// Read part of the response, so the close lands mid-response.
 			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 			buf := make([]byte, 4096)
@@ -200,12 +203,15 @@ func TestSlowlorisAndHeaderLimits(t *testing.T) {
 
 // At the connection cap the accept loop waits for a slot; deep health,
 // asked over a connection that was already open, reports it as degraded.
+// TestDeepHealthStalledAcceptLoop fills every connection slot with
+// requests being served (slow or idle clients would be closed to make
+// room), so a new client waits for a slot: deep health reports the stuck
+// accept loop, and recovers once the slots free up.
 func TestDeepHealthStalledAcceptLoop(t *testing.T) {
 	t.Parallel()
 	p := start(t, opts{args: []string{"--max-conns", "4", "--stall-after", "500ms", "--read-header-timeout", "30s"}})
-	keep := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}, Timeout: 5 * time.Second}
 	get := func() (int, string) {
-		resp, err := keep.Get(p.url("/health?deep=1"))
+		resp, err := p.client.Get(p.url("/health?deep=1"))
 		if err != nil {
 			t.Fatalf("deep health: %v", err)
 		}
@@ -216,32 +222,50 @@ func TestDeepHealthStalledAcceptLoop(t *testing.T) {
 	if code, body := get(); code != 200 {
 		t.Fatalf("before: %d %s", code, body)
 	}
-	var idle []net.Conn
-	for i := 0; i < 3; i++ {
-		idle = append(idle, p.rawConn())
-	}
+	auth := p.authLine()
+	var busy []net.Conn
 	defer func() {
-		for _, c := range idle {
+		for _, c := range busy {
 			c.Close()
 		}
 	}()
-	// One more connection queues in the backlog, unaccepted.
+	for i := 0; i < 3; i++ {
+		c := p.rawConn()
+		fmt.Fprintf(c, "GET /_test/slow?d=20s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n", auth)
+		busy = append(busy, c)
+	}
+	// The fourth slot: a slow request with deep health pipelined behind
+	// it, so the question is asked from inside a full house.
+	asker := p.rawConn()
+	defer asker.Close()
+	fmt.Fprintf(asker, "GET /_test/slow?d=1500ms HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\nGET /health?deep=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", auth)
+	time.Sleep(200 * time.Millisecond)
+	// One more client waits for a slot: none is free, none may be taken.
 	extra, err := net.DialTimeout("tcp", p.addr, 2*time.Second)
 	if err == nil {
 		defer extra.Close()
 	}
-	time.Sleep(1200 * time.Millisecond)
-	code, body := get()
-	if code != 503 || !strings.Contains(body, `"status": "degraded"`) || !strings.Contains(body, "waiting_slot") {
-		t.Fatalf("stalled: %d %s", code, body)
+	asker.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(asker)
+	for i := 0; i < 2; i++ {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("response %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if i == 1 && (resp.StatusCode != 503 || !strings.Contains(string(b), `"status": "degraded"`) || !strings.Contains(string(b), "waiting_slot")) {
+			t.Fatalf("stalled: %d %s", resp.StatusCode, b)
+		}
 	}
-	for _, c := range idle {
+	for _, c := range busy {
 		c.Close()
 	}
-	idle = nil
+	busy = nil
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if code, _ = get(); code == 200 {
+		code, _ := get()
+		if code == 200 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -520,15 +544,22 @@ func TestPasswdAllowsPublicBind(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "webui.conf")
 	os.WriteFile(conf, []byte("# my settings\nlog_level = info  # keep\n"), 0o600)
-	cmd := exec.Command(binary, "passwd", "--config", conf)
+	cmd := exec.Command(binary, "passwd", "--config", conf, "--state-dir", filepath.Join(dir, "state"))
 	cmd.Env = baseEnv(dir)
 	cmd.Stdin = strings.NewReader("correct horse battery\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("passwd: %v %s", err, out)
 	}
-	b, _ := os.ReadFile(conf)
-	if !strings.Contains(string(b), "# my settings") || !strings.Contains(string(b), "password_hash = pbkdf2-sha256$") {
+	// The hash goes to the state dir (0600); the config file keeps its text.
+	if b, _ := os.ReadFile(conf); string(b) != "# my settings\nlog_level = info  # keep\n" {
 		t.Fatalf("config after passwd:\n%s", b)
+	}
+	pf := paths.State(filepath.Join(dir, "state")).Password()
+	if b, err := os.ReadFile(pf); err != nil || !strings.HasPrefix(string(b), "pbkdf2-sha256$") {
+		t.Fatalf("password file: %q %v", b, err)
+	}
+	if st, _ := os.Stat(pf); st.Mode().Perm() != 0o600 {
+		t.Fatalf("password file mode %v", st.Mode())
 	}
 	p := start(t, opts{dir: dir, args: []string{"--addr", "0.0.0.0:0"}, noWait: true})
 	p.addr = p.waitListening(10 * time.Second)

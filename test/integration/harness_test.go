@@ -159,7 +159,7 @@ func start(t *testing.T, o opts) *proc {
 func launch(t *testing.T, cmd *exec.Cmd, dir string, setup func(*exec.Cmd)) *proc {
 	t.Helper()
 	p := &proc{t: t, cmd: cmd, dir: dir, stderr: &syncBuffer{}, done: make(chan struct{}),
-		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
+		client: &http.Client{Timeout: 10 * time.Second, Transport: ownerTransport{base: &http.Transport{DisableKeepAlives: true}}}}
 	if setup != nil {
 		setup(cmd)
 	} else {
@@ -197,7 +197,9 @@ func (p *proc) waitListening(timeout time.Duration) string {
 	for time.Now().Before(deadline) {
 		if b, err := os.ReadFile(filepath.Join(p.dir, "log", "webui.log")); err == nil {
 			if m := listenRe.FindAllSubmatch(b, -1); len(m) > 0 {
-				return string(m[len(m)-1][1])
+				addr := string(m[len(m)-1][1])
+				registerServer(addr, filepath.Join(p.dir, "state"))
+				return addr
 			}
 		}
 		if !p.alive() {

@@ -136,7 +136,7 @@ func diagnose(t *testing.T, stateDir string) []lifetime {
 
 func postRestart(t *testing.T, addr string) {
 	t.Helper()
-	c := &http.Client{Timeout: 5 * time.Second}
+	c := ownerClient(5 * time.Second)
 	resp, err := c.Get("http://" + addr + "/api/csrf")
 	if err != nil {
 		t.Fatal(err)

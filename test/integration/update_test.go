@@ -194,7 +194,7 @@ func updCleanup(dir string) {
 // updPost sends a CSRF-protected POST and returns the status and body.
 func updPost(t *testing.T, addr, path, body string) (int, string) {
 	t.Helper()
-	c := &http.Client{Timeout: 30 * time.Second}
+	c := ownerClient(30 * time.Second)
 	resp, err := c.Get("http://" + addr + "/api/csrf")
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +227,7 @@ type updStatus struct {
 }
 
 func updGetStatus(addr string) (updStatus, error) {
-	c := &http.Client{Timeout: 5 * time.Second}
+	c := ownerClient(5 * time.Second)
 	resp, err := c.Get("http://" + addr + "/api/updates/status")
 	if err != nil {
 		return updStatus{}, err
@@ -332,7 +332,7 @@ func TestUpdateApplyExec(t *testing.T) {
 	var events []updStatus
 	streamDone := make(chan struct{})
 	req, _ := http.NewRequest("GET", p.url("/api/updates/status?stream=1"), nil)
-	sresp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
+	sresp, err := ownerClient(60 * time.Second).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -694,14 +694,14 @@ func TestUpdateRefusedWhileStreaming(t *testing.T) {
 	f.publish(t, "2.0.0", updV2Bytes, nil, nil)
 	os.WriteFile(filepath.Join(f.dir, "webui-linux-amd64"), bytes.Repeat([]byte{1}, len(updV2Bytes)), 0o644)
 	p, bin := updServer(t, f, opts{})
-	status, err := http.Get(p.url("/api/updates/status?stream=1"))
+	status, err := ownerClient(0).Get(p.url("/api/updates/status?stream=1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer status.Body.Close()
 	req, _ := http.NewRequest("GET", p.url("/_test/slow?d=20s"), nil)
 	req.Header.Set("Accept", "text/event-stream")
-	stream, err := http.DefaultClient.Do(req)
+	stream, err := ownerClient(0).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

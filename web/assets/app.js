@@ -244,14 +244,21 @@
   // ---- login ----------------------------------------------------------------
 
   function needLogin() {
-    if (!$("page-login").hidden) return;
+    if (!$("page-login").hidden) {
+      $("login-pw-row").hidden = !state.passwordSet;
+      $("login-nopw").hidden = !!state.passwordSet;
+      return;
+    }
     state.authed = false;
     if (state.page && state.page.leave) state.page.leave();
     state.page = null;
     document.querySelectorAll(".page").forEach((p) => (p.hidden = true));
     document.body.classList.add("locked");
+    // The password form only when there is a password; the link always.
+    $("login-pw-row").hidden = !state.passwordSet;
+    $("login-nopw").hidden = !!state.passwordSet;
     $("page-login").hidden = false;
-    $("login-pw").focus();
+    if (state.passwordSet) $("login-pw").focus();
   }
   async function checkSession() {
     let s;
@@ -263,10 +270,6 @@
     }
     state.passwordSet = s.password_set;
     if (!s.authenticated) {
-      if (!s.password_set) {
-        banner("No password is set, so webui only accepts this device's own browser. Set one with `webui passwd` to connect from elsewhere.");
-        return false;
-      }
       needLogin();
       return false;
     }
@@ -877,10 +880,10 @@
     renderPassword(doc) {
       $("pw-current-row").hidden = !doc.password_set;
       $("pw-save").textContent = doc.password_set ? "Change password" : "Set password";
-      let st = doc.password_set ? "A password is set: every browser must log in." : "No password is set: only this device's browser can use webui. Set one to allow logins from elsewhere.";
+      let st = doc.password_set ? "A password is set: every browser must log in." : "No password is set: browsers sign in with the link `webui url` prints. Set one to log in from devices without it.";
       if (doc.password_source === "env" || doc.password_source === "flag") st += " It comes from the " + (doc.password_source === "env" ? "WEBUI_PASSWORD_HASH variable" : "--password-hash flag") + ", so it cannot be changed here.";
       $("pw-status").textContent = st;
-      $("session-card").hidden = !doc.password_set;
+      $("session-card").hidden = false; // token-link sessions log out too
     },
     value(key) {
       if (key === "addr") return joinAddr($("f-addr-host").value, $("f-addr-port").value);
@@ -999,9 +1002,12 @@
       }
       offline(null);
       state.passwordSet = s.password_set;
+      if (location.hash === "#signin-failed") {
+        $("login-link-bad").hidden = false;
+        history.replaceState(null, "", location.pathname);
+      }
       if (s.authenticated) { state.authed = true; route(); }
-      else if (s.password_set) needLogin();
-      else banner("No password is set, so webui only accepts this device's own browser. Run `webui passwd` to allow others.");
+      else needLogin();
       return;
     }
   }

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // machine describes where and when the run happened.
@@ -579,14 +581,12 @@ func copyFile(src, dst string, mode os.FileMode) error {
 	return os.WriteFile(dst, b, mode)
 }
 
-// tokenFile is where a server keeps the owner's token, in its state dir.
-const tokenFile = "token"
 
 // authHeader is the Authorization value ("Bearer <token>") for the server
 // whose state dir this is, or "" when it has written no token: the one
 // place the benchmark learns how to get past a server's login.
 func authHeader(stateDir string) string {
-	b, err := os.ReadFile(filepath.Join(stateDir, tokenFile))
+	b, err := os.ReadFile(filepath.Join(stateDir, paths.TokenFileName))
 	if err != nil {
 		return ""
 	}

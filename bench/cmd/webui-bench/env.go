@@ -581,7 +581,6 @@ func copyFile(src, dst string, mode os.FileMode) error {
 	return os.WriteFile(dst, b, mode)
 }
 
-
 // authHeader is the Authorization value ("Bearer <token>") for the server
 // whose state dir this is, or "" when it has written no token: the one
 // place the benchmark learns how to get past a server's login.

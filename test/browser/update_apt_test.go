@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 )
 
 // TestUpdatesFromApt: a webui that dpkg installed from the apt repository
@@ -42,7 +40,7 @@ func TestUpdatesFromApt(t *testing.T) {
 	s := startServer(t, serverOpts{bin: bin, config: rel.config()})
 
 	b := newBrowser(t)
-	b.do(chromedp.Navigate(s.url("/#/updates")))
+	b.signIn(s, "/#/updates")
 	b.waitFor("the apt note", textJS("#up-msg")+`.includes("installed from its apt repository")`, 15*time.Second)
 	msg := b.text("#up-msg")
 	if !strings.Contains(msg, "pkg upgrade") || !strings.Contains(msg, sources) {

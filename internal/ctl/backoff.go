@@ -2,8 +2,9 @@ package ctl
 
 import "time"
 
-// Backoff is the watchdog's schedule for a crash loop: no wait before the
-// first start, then Base, 2×Base, 4×Base, ... never more than Max.
+// Backoff is the watchdog's schedule for a crash loop: no wait after one
+// failure (a lone early death, such as a kill -9 soon after a start, comes
+// back at once), then Base, 2×Base, 4×Base, ... never more than Max.
 type Backoff struct {
 	Base time.Duration
 	Max  time.Duration
@@ -15,11 +16,11 @@ var DefaultBackoff = Backoff{Base: time.Second, Max: 5 * time.Minute}
 // Delay is the wait before the next start after n consecutive failures
 // (starts that failed, or servers that died before they were stable).
 func (b Backoff) Delay(n int) time.Duration {
-	if n <= 0 {
+	if n <= 1 {
 		return 0
 	}
 	d := b.Base
-	for k := 1; k < n && d < b.Max; k++ {
+	for k := 2; k < n && d < b.Max; k++ {
 		d *= 2
 	}
 	return min(d, b.Max)

@@ -11,16 +11,16 @@ func TestBackoffDelay(t *testing.T) {
 		n    int
 		want time.Duration
 	}{
-		{-1, 0}, {0, 0}, // the first start after a death is immediate
-		{1, time.Second}, {2, 2 * time.Second}, {3, 4 * time.Second}, {4, 8 * time.Second},
-		{9, 256 * time.Second}, {10, 5 * time.Minute}, {11, 5 * time.Minute}, {1000, 5 * time.Minute},
+		{-1, 0}, {0, 0}, {1, 0}, // one failure is not a loop: the next start is immediate
+		{2, time.Second}, {3, 2 * time.Second}, {4, 4 * time.Second}, {5, 8 * time.Second},
+		{10, 256 * time.Second}, {11, 5 * time.Minute}, {12, 5 * time.Minute}, {1000, 5 * time.Minute},
 	} {
 		if got := b.Delay(tc.n); got != tc.want {
 			t.Errorf("Delay(%d) = %s, want %s", tc.n, got, tc.want)
 		}
 	}
-	if got := (Backoff{Base: 3 * time.Second, Max: time.Second}).Delay(1); got != time.Second {
-		t.Errorf("a base above the cap: Delay(1) = %s, want the cap", got)
+	if got := (Backoff{Base: 3 * time.Second, Max: time.Second}).Delay(2); got != time.Second {
+		t.Errorf("a base above the cap: Delay(2) = %s, want the cap", got)
 	}
 }
 
@@ -62,8 +62,9 @@ func TestWatchdogDue(t *testing.T) {
 		{name: "first start, not Android: now", lastExit: t0, want: time.Time{}},
 		{name: "Android: restart_delay after the exit", android: true, lastExit: t0, want: t0.Add(15 * time.Second)},
 		{name: "Android, no exit known", android: true, want: time.Time{}},
-		{name: "crash loop: backoff", crashes: 3, lastExit: t0, want: t0.Add(4 * time.Second)},
-		{name: "Android and a long backoff: the later", android: true, crashes: 6, lastExit: t0, want: t0.Add(32 * time.Second)},
+		{name: "one early death: now", crashes: 1, lastExit: t0, want: time.Time{}},
+		{name: "crash loop: backoff", crashes: 3, lastExit: t0, want: t0.Add(2 * time.Second)},
+		{name: "Android and a long backoff: the later", android: true, crashes: 6, lastExit: t0, want: t0.Add(16 * time.Second)},
 		{name: "config error: the cap", crashes: 1, long: true, lastExit: t0, want: t0.Add(5 * time.Minute)},
 	} {
 		inst.Android = tc.android

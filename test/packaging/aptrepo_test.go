@@ -60,7 +60,16 @@ func setupAptRepos() (stop func(), err error) {
 			http.NotFound(w, r)
 			return
 		}
-		http.ServeFile(w, r, filepath.Join(dir, filepath.FromSlash(filepath.Clean("/"+rest))))
+		// Every answer is whole: the repository is rebuilt seconds apart
+		// here, and a conditional answer (304) would let apt keep the index
+		// it has, which is not what these tests ask about.
+		r.Header.Del("If-Modified-Since")
+		r.Header.Del("If-None-Match")
+		rw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		http.ServeFile(rw, r, filepath.Join(dir, filepath.FromSlash(filepath.Clean("/"+rest))))
+		aptReposMu.Lock()
+		aptServed = append(aptServed, fmt.Sprintf("%s %d", r.URL.Path, rw.code))
+		aptReposMu.Unlock()
 	}), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	return func() { srv.Close() }, nil
@@ -79,6 +88,22 @@ func writeKey(k *aptrepo.Key, dir string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "apt.pub.gpg"), pub, 0o644)
+}
+
+// aptServed lists what the repository server answered, for a failure's log.
+var aptServed []string
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.code = code; w.ResponseWriter.WriteHeader(code) }
+
+func served() string {
+	aptReposMu.Lock()
+	defer aptReposMu.Unlock()
+	return strings.Join(aptServed, "\n")
 }
 
 func serveRepo(name, dir string) {
@@ -259,7 +284,7 @@ func TestAptRepository(t *testing.T) {
 	}
 	c, all := apt.policy(t)
 	if c != v2 || !strings.Contains(all, " "+v1+" ") {
-		t.Fatalf("after adding %s: candidate %q, want it with %s still listed:\n%s", v2, c, v1, all)
+		t.Fatalf("after adding %s: candidate %q, want it with %s still listed:\n%s\nserved:\n%s", v2, c, v1, all, served())
 	}
 	checkTermuxIndexes(t, repo, v1)
 }

@@ -104,7 +104,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		diag.StackDump(&b)
 		lg.WithField("stacks", b.String()).Warn("SIGUSR1: stack dump")
 	})
-	diag.Go("signal trap", func() { trap.Run(trapCtx) })
+	trap.Start(trapCtx)
 	diag.Go("diagnostics heartbeat", func() { rec.Heartbeat(trapCtx) })
 
 	strategy, why := report.Strategy(cfg.RestartMode)

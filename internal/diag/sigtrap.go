@@ -27,17 +27,21 @@ type Trap struct {
 // SIGUSR1 too (to put the stacks in the log when diagnostics are off).
 func NewTrap(rec *Recorder, dump func()) *Trap { return &Trap{rec: rec, dump: dump} }
 
-// Run installs the trap and handles signals until ctx ends.
-func (t *Trap) Run(ctx context.Context) {
+// Start installs the trap before it returns (a SIGHUP that arrives once
+// the server listens must find it in place, or it kills the process), then
+// handles signals in the background until ctx ends.
+func (t *Trap) Start(ctx context.Context) {
 	ch := make(chan os.Signal, 16)
 	notify(ch)
-	defer stop(ch)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case s := <-ch:
-			t.handle(s)
+	Go("signal trap", func() {
+		defer stop(ch)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case s := <-ch:
+				t.handle(s)
+			}
 		}
-	}
+	})
 }

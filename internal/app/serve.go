@@ -98,6 +98,10 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	})
 	diag.Go("signal trap", func() { trap.Run(trapCtx) })
 	diag.Go("diagnostics heartbeat", func() { rec.Heartbeat(trapCtx) })
+	freezes := &diag.FreezeWatcher{Recorder: rec, OnFreeze: func(f diag.Freeze) {
+		lg.WithField("kind", f.Kind).WithField("duration_s", f.DurationS).Warn(diag.FreezeWords(f, report.Android.Value))
+	}}
+	diag.Go("freeze watch", func() { freezes.Run(trapCtx) })
 
 	strategy, why := report.Strategy(cfg.RestartMode)
 
@@ -151,8 +155,9 @@ func Serve(ctx context.Context, env Env, args []string) error {
 			}
 			return lts, err
 		},
-		Updates: updates,
-		Extra:   extra,
+		Updates:    updates,
+		Extra:      extra,
+		LastFreeze: freezes.Last,
 		// The console's status page, evidence bundle and log view.
 		Report:   &report,
 		Watchdog: func() any { return (&ctl.Instance{RunDir: cfg.RunDir}).Watchdog() },

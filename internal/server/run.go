@@ -51,6 +51,8 @@ type Options struct {
 	// Updates is the self-update service (/api/updates/); nil disables it.
 	Updates UpdateAPI
 	Extra   func(*mux.Router)
+	// LastFreeze is the newest freeze or sleep the server saw (/health?deep=1).
+	LastFreeze func() *diag.Freeze
 	// Report, Watchdog and FollowLog feed the console (see Deps).
 	Report    *platform.Report
 	Watchdog  func() any
@@ -176,6 +178,7 @@ func Run(ctx context.Context, o Options) error {
 			Watchdog:       o.Watchdog,
 			FollowLog:      o.FollowLog,
 			Auth:           auth,
+			LastFreeze:     o.LastFreeze,
 		})
 		ss := &session{ln: ln, done: make(chan error, 1), srv: &http.Server{
 			Handler:           handler,

@@ -14,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/platform"
 )
 
@@ -55,6 +56,8 @@ type Deps struct {
 	// Auth holds the login password and sessions; nil makes one from
 	// Config.PasswordHash.
 	Auth *Auth
+	// LastFreeze is the newest freeze or sleep (nil func or nil: none).
+	LastFreeze func() *diag.Freeze
 }
 
 // NewServer builds the handler with every route and middleware.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/doctor"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/firstline"
 	"github.com/termux-webui/webui/internal/logging"
@@ -158,6 +159,9 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		Updates:    updates,
 		Extra:      extra,
 		LastFreeze: freezes.Last,
+		Doctor: func(ctx context.Context, offline bool) any {
+			return doctor.Run(ctx, doctorProbes(cfg, report, env.Getenv, offline))
+		},
 		// The console's status page, evidence bundle and log view.
 		Report:   &report,
 		Watchdog: func() any { return (&ctl.Instance{RunDir: cfg.RunDir}).Watchdog() },

@@ -53,6 +53,8 @@ type Options struct {
 	Extra   func(*mux.Router)
 	// LastFreeze is the newest freeze or sleep the server saw (/health?deep=1).
 	LastFreeze func() *diag.Freeze
+	// Doctor feeds GET /api/doctor (see Deps).
+	Doctor func(ctx context.Context, offline bool) any
 	// Report, Watchdog and FollowLog feed the console (see Deps).
 	Report    *platform.Report
 	Watchdog  func() any
@@ -179,6 +181,7 @@ func Run(ctx context.Context, o Options) error {
 			FollowLog:      o.FollowLog,
 			Auth:           auth,
 			LastFreeze:     o.LastFreeze,
+			Doctor:         o.Doctor,
 		})
 		ss := &session{ln: ln, done: make(chan error, 1), srv: &http.Server{
 			Handler:           handler,

@@ -58,6 +58,8 @@ type Deps struct {
 	Auth *Auth
 	// LastFreeze is the newest freeze or sleep (nil func or nil: none).
 	LastFreeze func() *diag.Freeze
+	// Doctor runs `webui doctor`'s checks (GET /api/doctor); nil answers 404.
+	Doctor func(ctx context.Context, offline bool) any
 }
 
 // NewServer builds the handler with every route and middleware.

@@ -83,7 +83,7 @@ func Line(lt diag.Lifetime) string {
 		for _, f := range lt.Freezes {
 			longest = max(longest, f.DurationS)
 		}
-		s += fmt.Sprintf(" [%d freezes/sleeps, longest %s]", n, diag.SpanWords(longest))
+		s += fmt.Sprintf(" [frozen or asleep %d×, longest %s]", n, diag.SpanWords(longest))
 	}
 	if lt.Hint != "" {
 		s += " — hint: " + lt.Hint

@@ -63,10 +63,10 @@ func TestDecideFreezes(t *testing.T) {
 			want{status: OK, noFix: true}},
 		{"android freeze", freezesInput{Now: now, Android: true, Freezes: []diag.Freeze{
 			freeze("freeze", 58*time.Minute, 240), freeze("freeze", 10*time.Minute, 8)}}, 240,
-			want{status: Warn, summary: []string{"2 freezes", "longest 4 min", "while Termux was in the background"},
+			want{status: Warn, summary: []string{"2 freezes in the last day", "longest 4 min", "while Termux was in the background"},
 				fix: []string{"termux-wake-lock", `"Unrestricted"`, "adb shell settings put global cached_apps_freezer disabled"}}},
 		{"android sleep only", freezesInput{Now: now, Android: true, Freezes: []diag.Freeze{freeze("sleep", time.Hour, 1800)}}, 1800,
-			want{status: Warn, summary: []string{"slept for 30 min"}, fix: []string{"termux-wake-lock"}}},
+			want{status: Warn, summary: []string{"1 sleep in", "slept for 30 min"}, fix: []string{"termux-wake-lock"}}},
 		{"linux freeze", freezesInput{Now: now, Freezes: []diag.Freeze{freeze("freeze", time.Minute, 8)}}, 8,
 			want{status: Warn, summary: []string{"Frozen for 8 s", "SIGSTOP"}, fix: []string{"docker pause"}}},
 		{"linux sleep", freezesInput{Now: now, Freezes: []diag.Freeze{freeze("sleep", time.Minute, 60)}}, 60,

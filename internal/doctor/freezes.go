@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
@@ -33,6 +34,13 @@ func checkFreezes(_ context.Context, p *Probes) Check {
 		in.Freezes = append(in.Freezes, lt.Freezes...)
 	}
 	return decideFreezes(in)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func decideFreezes(in freezesInput) Check {
@@ -66,8 +74,15 @@ func decideFreezes(in freezesInput) Check {
 		return c
 	}
 	c.Status, c.Value = Warn, longest.DurationS
-	c.Summary = fmt.Sprintf("%d freezes and %d sleeps in the last day, longest %s; last: %s",
-		frozen, slept, diag.SpanWords(longest.DurationS), diag.FreezeWords(*last, in.Android))
+	var counts []string
+	if frozen > 0 {
+		counts = append(counts, plural(frozen, "freeze", "freezes"))
+	}
+	if slept > 0 {
+		counts = append(counts, plural(slept, "sleep", "sleeps"))
+	}
+	c.Summary = fmt.Sprintf("%s in the last day, longest %s; last: %s",
+		strings.Join(counts, " and "), diag.SpanWords(longest.DurationS), diag.FreezeWords(*last, in.Android))
 	switch {
 	case in.Android && frozen > 0:
 		c.Fix = fixFreezer

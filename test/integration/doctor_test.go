@@ -113,7 +113,7 @@ func TestFreezeSIGSTOP(t *testing.T) {
 
 	// The text a person reads.
 	code, text, stderr := runDiagnose(t, p.stateDir(), "--id", id)
-	if code != 0 || !strings.Contains(text, "freezes:") || !strings.Contains(text, "Frozen for") || !strings.Contains(text, "[1 freezes/sleeps") {
+	if code != 0 || !strings.Contains(text, "freezes:") || !strings.Contains(text, "Frozen for") || !strings.Contains(text, "[frozen or asleep 1×") {
 		t.Fatalf("diagnose --id: exit %d\n%s%s", code, text, stderr)
 	}
 
@@ -140,7 +140,7 @@ func TestFreezeSIGSTOP(t *testing.T) {
 	// The freezes check: warn, value = the longest in seconds.
 	checks := runDoctor(t, nil, "--state-dir", p.stateDir(), "--run-dir", filepath.Join(p.dir, "run"), "--log-dir", filepath.Join(p.dir, "log"))
 	c := checks["freezes"]
-	wantCheck(t, c, "warn", "1 freezes and 0 sleeps", "Frozen for", "SIGSTOP")
+	wantCheck(t, c, "warn", "1 freeze in the last day", "Frozen for", "SIGSTOP")
 	if c.num() == nil || *c.num() != d {
 		t.Errorf("freezes value %v, want %v", c.Value, d)
 	}

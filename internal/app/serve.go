@@ -102,7 +102,9 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	freezes := &diag.FreezeWatcher{Recorder: rec, OnFreeze: func(f diag.Freeze) {
 		lg.WithField("kind", f.Kind).WithField("duration_s", f.DurationS).Warn(diag.FreezeWords(f, report.Android.Value))
 	}}
-	diag.Go("freeze watch", func() { freezes.Run(trapCtx) })
+	if testhooks.FreezeWatch() {
+		diag.Go("freeze watch", func() { freezes.Run(trapCtx) })
+	}
 
 	strategy, why := report.Strategy(cfg.RestartMode)
 

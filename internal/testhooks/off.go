@@ -18,3 +18,6 @@ var Routes func(r *mux.Router, log logrus.FieldLogger)
 
 // PlatformEnv returns e unchanged in release builds.
 func PlatformEnv(e platform.Env) platform.Env { return e }
+
+// FreezeWatch is always on in release builds.
+func FreezeWatch() bool { return true }

@@ -109,3 +109,7 @@ func PlatformEnv(e platform.Env) platform.Env {
 	}
 	return e
 }
+
+// FreezeWatch: WEBUI_TEST_FREEZE_WATCH=off turns the freeze watcher off, so
+// a benchmark can measure what it costs against a server without it.
+func FreezeWatch() bool { return os.Getenv("WEBUI_TEST_FREEZE_WATCH") != "off" }

@@ -146,3 +146,27 @@ func wait(t *testing.T, ch chan Freeze) Freeze {
 		return Freeze{}
 	}
 }
+
+// FuzzFreezeRecord: whatever a damaged record holds, reading it never
+// panics and yields only freezes with a known kind and a positive length.
+func FuzzFreezeRecord(f *testing.F) {
+	f.Add(`{"event":"freeze","kind":"freeze","at":"2026-12-01T14:02:00Z","duration_s":240}`)
+	f.Add(`{"event":"freeze","kind":"sleep","at":"2026-12-01T14:02:00.5Z","duration_s":1e308}`)
+	f.Add(`{"event":"freeze","kind":"nap","at":"x","duration_s":-1}`)
+	f.Add(`{"event":"freeze","kind":["freeze"],"duration_s":"8"}`)
+	f.Fuzz(func(t *testing.T, line string) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "20261201T140000.000000Z-1.jsonl")
+		head := `{"event":"first-line","t":"2026-12-01T14:00:00Z","pid":1}` + "\n"
+		if err := os.WriteFile(p, []byte(head+line+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		lt := readRecord(p, "20261201T140000.000000Z-1")
+		lt.judge(LoadOptions{Alive: func(int, uint64) bool { return false }}, nil)
+		for _, fr := range lt.Freezes {
+			if (fr.Kind != FreezeKindFreeze && fr.Kind != FreezeKindSleep) || !(fr.DurationS > 0) {
+				t.Fatalf("bad freeze %+v from %q", fr, line)
+			}
+		}
+	})
+}

@@ -352,7 +352,10 @@ func TestRunTermux(t *testing.T) {
 }
 
 func TestUserProcs(t *testing.T) {
-	ps, err := userProcs("/proc", os.Getuid())
+	if selfUID("/proc") != os.Getuid() {
+		t.Fatalf("selfUID %d, getuid %d", selfUID("/proc"), os.Getuid())
+	}
+	ps, err := userProcs("/proc", selfUID("/proc"))
 	if err != nil {
 		t.Fatal(err)
 	}

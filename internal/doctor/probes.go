@@ -81,7 +81,7 @@ func (p *Probes) defaults() {
 		}
 	}
 	if p.Procs == nil {
-		p.Procs = func() ([]Proc, error) { return userProcs("/proc", os.Getuid()) }
+		p.Procs = func() ([]Proc, error) { return userProcs("/proc", selfUID("/proc")) }
 	}
 	if p.ReadFile == nil {
 		p.ReadFile = os.ReadFile
@@ -178,6 +178,23 @@ func runCommand(ctx context.Context, name string, args ...string) (string, error
 		return "", fmt.Errorf("%s failed (%v): %s", name, ws, strings.TrimSpace(out.String()))
 	}
 	return strings.TrimSpace(out.String()), nil
+}
+
+// selfUID is this process's real uid as /proc shows it: under PRoot,
+// getuid answers the fake root while /proc lists the app's real uid.
+func selfUID(root string) int {
+	if b, err := os.ReadFile(filepath.Join(root, "self", "status")); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "Uid:"); ok {
+				if f := strings.Fields(v); len(f) > 0 {
+					if n, err := strconv.Atoi(f[0]); err == nil {
+						return n
+					}
+				}
+			}
+		}
+	}
+	return os.Getuid()
 }
 
 // userProcs lists the processes of uid under root (/proc).

@@ -23,13 +23,13 @@ func TestStatusFreezeAndDoctor(t *testing.T) {
 	os.WriteFile(filepath.Join(bin, "getprop"), []byte("#!/bin/sh\necho 34\n"), 0o755)
 	s := startServer(t, serverOpts{dir: dir, env: []string{"TERMUX_VERSION=0.118.1", "PATH=" + bin + ":" + os.Getenv("PATH")}})
 
-	// A freeze of 4 s, as the cached-apps freezer does to a backgrounded Termux.
+	// A freeze of 6 s, as the cached-apps freezer does to a backgrounded Termux.
 	pid := s.cmd.Process.Pid
 	time.Sleep(300 * time.Millisecond)
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(4 * time.Second)
+	time.Sleep(6 * time.Second)
 	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}

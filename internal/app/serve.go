@@ -158,17 +158,19 @@ func Serve(ctx context.Context, env Env, args []string) error {
 			}
 			return lts, err
 		},
-		Updates:    updates,
-		Extra:      extra,
-		LastFreeze: freezes.Last,
-		Doctor: func(ctx context.Context, offline bool) any {
-			return doctor.Run(ctx, doctorProbes(cfg, report, env.Getenv, offline))
-		},
+		Updates: updates,
+		Extra:   extra,
 		// The console's status page, evidence bundle and log view.
 		Report:   &report,
 		Watchdog: func() any { return (&ctl.Instance{RunDir: cfg.RunDir}).Watchdog() },
 		FollowLog: func(ctx context.Context, lines int, follow bool, emit func(string)) error {
 			return ctl.Logs(ctx, filepath.Join(cfg.LogDir, logging.FileName), ctl.LogOptions{Lines: lines, Follow: follow}, emit)
+		},
+
+		// Freezes (/health?deep=1) and the doctor's checks (/api/doctor).
+		LastFreeze: freezes.Last,
+		Doctor: func(ctx context.Context, offline bool) any {
+			return doctor.Run(ctx, doctorProbes(cfg, report, env.Getenv, offline))
 		},
 	})
 	if err != nil {

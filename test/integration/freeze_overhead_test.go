@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/termux-webui/webui/internal/diag"
 )
 
 // TestFreezeWatchOverhead measures what freeze detection costs an idle
@@ -34,7 +36,7 @@ func TestFreezeWatchOverhead(t *testing.T) {
 	sw1, sx1 := switches(t, on.cmd.Process.Pid), switches(t, off.cmd.Process.Pid)
 	perHour := float64(time.Hour) / float64(idle)
 	cpuOn, cpuOff := float64(on1-on0)/1e9*perHour, float64(off1-off0)/1e9*perHour
-	wakes := float64(time.Hour / (2 * time.Second))
+	wakes := float64(time.Hour / diag.FreezeCheckEvery)
 	t.Logf("idle %s: with the freeze watcher %.4f CPU-s/h (%.0f context switches/h), without %.4f CPU-s/h (%.0f/h)",
 		idle, cpuOn, float64(sw1-sw0)*perHour, cpuOff, float64(sx1-sx0)*perHour)
 	t.Logf("freeze watcher: %.4f CPU-s/h, %.1f µs per wake (%.0f wakes/h)", cpuOn-cpuOff, (cpuOn-cpuOff)/wakes*1e6, wakes)

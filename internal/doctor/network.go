@@ -40,7 +40,7 @@ func checkDNS(ctx context.Context, p *Probes) Check {
 	switch {
 	case in.Host == "":
 	case p.Offline:
-		in.Offline = "--offline"
+		in.Offline = "asked to stay offline"
 	case noDefaultRoute(p):
 		in.Offline = "no default route: offline"
 	default:

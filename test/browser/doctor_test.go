@@ -58,4 +58,6 @@ func TestStatusFreezeAndDoctor(t *testing.T) {
 	b.noErrors("status with a freeze")
 	b.do(chromedp.ScrollIntoView(chromedp.CSS("#st-freeze")))
 	b.screenshot("status-freeze")
+	b.do(chromedp.ScrollIntoView(chromedp.CSS("#st-doctor")))
+	b.screenshot("status-doctor")
 }

@@ -218,7 +218,7 @@ func TestDoctorSimulatedTermux(t *testing.T) {
 	checks = runDoctor(t, env)
 	wantCheck(t, checks["phantom"], "ok", "is off")
 	wantCheck(t, checks["boot"], "ok", "in place")
-	wantCheck(t, checks["dns"], "ok", "skipped (--offline)")
+	wantCheck(t, checks["dns"], "ok", "skipped (asked to stay offline)")
 	wantCheck(t, checks["tls"], "ok", "cert.pem")
 
 	// The text report: one line per check, status first.

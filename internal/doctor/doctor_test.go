@@ -173,11 +173,11 @@ func TestDecideServices(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { c.want.check(t, decideServices(c.in)) })
 	}
 	for args, is := range map[string]bool{
-		"sh /data/data/com.termux/files/usr/bin/webui-watchdog-loop": true, "/usr/bin/webui watchdog --interval 5s": true,
-		"webui serve": false, "vim webui": false, "": false,
+		"sh /data/data/com.termux/files/usr/bin/webui-watchdog-loop": true, "/data/data/com.termux/files/usr/bin/webui-watchdog-loop --interval 5s": true,
+		"/usr/bin/webui watchdog": false, "webui serve": false, "vim webui-watchdog-loop": false, "less x webui-watchdog-loop": false, "": false,
 	} {
-		if got := isWatchdog(strings.Fields(args)); got != is {
-			t.Errorf("isWatchdog(%q) = %v", args, got)
+		if got := isWatchdogLoop(strings.Fields(args)); got != is {
+			t.Errorf("isWatchdogLoop(%q) = %v", args, got)
 		}
 	}
 }

@@ -52,7 +52,8 @@ type servicesInput struct {
 	Termux bool
 	// Runsv: a runsv process supervises webui (termux-services).
 	Runsv bool
-	// Loop: the watchdog loop (webui-watchdog-loop or `webui watchdog`) runs.
+	// Loop: the watchdog loop runs, or a watchdog holds this instance's
+	// watchdog pid file.
 	Loop bool
 	// SvEnabled: $PREFIX/var/service/webui exists without a down file.
 	SvEnabled bool
@@ -63,13 +64,14 @@ type servicesInput struct {
 func checkServices(_ context.Context, p *Probes) Check {
 	in := servicesInput{Termux: p.termux()}
 	if in.Termux {
+		in.Loop = p.Watchdog().Running
 		ps, _ := p.Procs()
 		for _, pr := range ps {
 			if pr.PID == p.Self {
 				continue
 			}
 			in.Runsv = in.Runsv || (pr.Comm == "runsv" && len(pr.Args) > 1 && pr.Args[1] == "webui")
-			in.Loop = in.Loop || isWatchdog(pr.Args)
+			in.Loop = in.Loop || isWatchdogLoop(pr.Args)
 		}
 		if pre := p.prefix(); pre != "" {
 			svc := filepath.Join(pre, "var", "service", "webui")
@@ -86,13 +88,15 @@ func checkServices(_ context.Context, p *Probes) Check {
 	return decideServices(in)
 }
 
-// isWatchdog: argv of the watchdog loop script or of `webui watchdog`.
-func isWatchdog(args []string) bool {
-	for i, a := range args {
-		if filepath.Base(a) == "webui-watchdog-loop" {
-			return true
-		}
-		if i == 0 && filepath.Base(a) == "webui" && len(args) > 1 && args[1] == "watchdog" {
+// isWatchdogLoop: argv of the watchdog loop script (sh webui-watchdog-loop).
+func isWatchdogLoop(args []string) bool {
+	const loop = "webui-watchdog-loop"
+	switch {
+	case len(args) > 0 && filepath.Base(args[0]) == loop:
+		return true
+	case len(args) > 1 && filepath.Base(args[1]) == loop:
+		switch filepath.Base(args[0]) {
+		case "sh", "dash", "bash", "ash":
 			return true
 		}
 	}

@@ -25,6 +25,7 @@ func commands() []app.Command {
 		{Name: "config", Summary: "print the effective settings and where each came from", Run: app.Config},
 		{Name: "ctl", Summary: "start, stop, restart, status and logs of the background server", Run: app.Ctl},
 		{Name: "diagnose", Summary: "explain how the last server lifetimes ended", Run: app.Diagnose},
+		{Name: "doctor", Summary: "say what on this device will stop or freeze webui, and the fix", Run: app.Doctor},
 		{Name: "passwd", Summary: "set the login password (needed for a non-loopback bind)", Run: app.Passwd},
 		{Name: "platform", Summary: "show what webui detects it runs on, and the restart strategy it picks", Run: app.Platform},
 		{Name: "release", Summary: "publish a release feed: keygen, manifest, sign", Run: app.Release},

@@ -40,7 +40,7 @@ func Diagnose(_ context.Context, env Env, args []string) error {
 		if *asJSON {
 			return encodeJSON(env.Stdout, lt)
 		}
-		printDetail(env.Stdout, lt)
+		printDetail(env.Stdout, lt, opts.Android)
 		return nil
 	}
 	lts, err := diag.Load(cfg.StateDir, opts)
@@ -82,6 +82,13 @@ func Line(lt diag.Lifetime) string {
 	if lt.Panics > 0 {
 		s += fmt.Sprintf(" [%d recovered panics]", lt.Panics)
 	}
+	if n := len(lt.Freezes); n > 0 {
+		longest := 0.0
+		for _, f := range lt.Freezes {
+			longest = max(longest, f.DurationS)
+		}
+		s += fmt.Sprintf(" [frozen or asleep %d×, longest %s]", n, diag.SpanWords(longest))
+	}
 	if lt.Hint != "" {
 		s += " — hint: " + lt.Hint
 	}
@@ -102,7 +109,7 @@ func fmtDur(s float64) string {
 	}
 }
 
-func printDetail(w io.Writer, lt *diag.Lifetime) {
+func printDetail(w io.Writer, lt *diag.Lifetime, android bool) {
 	fmt.Fprintln(w, Line(*lt))
 	fmt.Fprintf(w, "id:       %s\n", lt.ID)
 	if lt.Record != "" {
@@ -112,6 +119,12 @@ func printDetail(w io.Writer, lt *diag.Lifetime) {
 		fmt.Fprintf(w, "crash:    %s\n", lt.CrashFile)
 	}
 	fmt.Fprintf(w, "evidence: %s\n", strings.Join(lt.Evidence, "; "))
+	if len(lt.Freezes) > 0 {
+		fmt.Fprintln(w, "freezes:")
+		for _, f := range lt.Freezes {
+			fmt.Fprintf(w, "  %-6s %s  %6.1fs  %s\n", f.Kind, f.At.Local().Format("2006-01-02 15:04:05"), f.DurationS, diag.FreezeWords(f, android))
+		}
+	}
 	fmt.Fprintln(w, "events:")
 	for _, raw := range lt.Events {
 		var ev map[string]any

@@ -16,6 +16,7 @@ import (
 
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/doctor"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/firstline"
 	"github.com/termux-webui/webui/internal/logging"
@@ -106,6 +107,12 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	})
 	trap.Start(trapCtx)
 	diag.Go("diagnostics heartbeat", func() { rec.Heartbeat(trapCtx) })
+	freezes := &diag.FreezeWatcher{Recorder: rec, OnFreeze: func(f diag.Freeze) {
+		lg.WithField("kind", f.Kind).WithField("duration_s", f.DurationS).Warn(diag.FreezeWords(f, report.Android.Value))
+	}}
+	if testhooks.FreezeWatch() {
+		diag.Go("freeze watch", func() { freezes.Run(trapCtx) })
+	}
 
 	strategy, why := report.Strategy(cfg.RestartMode)
 
@@ -185,6 +192,11 @@ func Serve(ctx context.Context, env Env, args []string) error {
 			if writesTerminal(env.Stdout) {
 				fmt.Fprintf(env.Stdout, "\n  webui is running. Open this link to sign in:\n\n    %s\n\n", SignInURL(addr, authz.Store().Token()))
 			}
+		},
+		// Freezes (/health?deep=1) and the doctor's checks (/api/doctor).
+		LastFreeze: freezes.Last,
+		Doctor: func(ctx context.Context, offline bool) any {
+			return doctor.Run(ctx, doctorProbes(cfg, report, env.Getenv, offline))
 		},
 	})
 	if err != nil {

@@ -52,6 +52,8 @@ type Lifetime struct {
 	Panics    int      `json:"panics,omitempty"`
 	Signals   []string `json:"signals,omitempty"`
 	RestartOf string   `json:"restart_of,omitempty"`
+	// Freezes are the freezes and sleeps the lifetime lived through, oldest first.
+	Freezes   []Freeze `json:"freezes,omitempty"`
 	Record    string   `json:"record,omitempty"`
 	CrashFile string   `json:"crash_file,omitempty"`
 	// Details, with --id only.
@@ -272,6 +274,16 @@ func tm(ev map[string]any) (time.Time, bool) {
 	return t, err == nil
 }
 
+func parseFreeze(ev map[string]any) (Freeze, bool) {
+	at, err := time.Parse(time.RFC3339Nano, str(ev, "at"))
+	d, _ := ev["duration_s"].(float64)
+	k := str(ev, "kind")
+	if err != nil || d <= 0 || (k != FreezeKindFreeze && k != FreezeKindSleep) {
+		return Freeze{}, false
+	}
+	return Freeze{Kind: k, At: at, DurationS: d}, true
+}
+
 func first(lt *Lifetime, name string) map[string]any {
 	for _, ev := range lt.events {
 		if str(ev, "event") == name {
@@ -300,6 +312,10 @@ func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 			lt.Panics++
 		case EvSignal:
 			lt.Signals = append(lt.Signals, str(ev, "name"))
+		case EvFreeze:
+			if f, ok := parseFreeze(ev); ok {
+				lt.Freezes = append(lt.Freezes, f)
+			}
 		}
 	}
 	if ready != nil {

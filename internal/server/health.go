@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/termux-webui/webui/internal/diag"
 )
 
 // Health is the /health document.
@@ -27,6 +29,8 @@ type Health struct {
 	Goroutines int              `json:"goroutines,omitempty"`
 	OpenFDs    int              `json:"open_fds,omitempty"`
 	Inflight   int              `json:"inflight,omitempty"`
+	// LastFreeze is the newest freeze or sleep this server lived through.
+	LastFreeze *diag.Freeze `json:"last_freeze,omitempty"`
 }
 
 // Check is the outcome of one deep check.
@@ -81,6 +85,9 @@ func handleHealth(d Deps) http.Handler {
 			h.Goroutines = runtime.NumGoroutine()
 			h.OpenFDs = OpenFDs()
 			h.Inflight = d.Inflight.Count() - 1 // not counting this request
+			if d.LastFreeze != nil {
+				h.LastFreeze = d.LastFreeze()
+			}
 		}
 		writeJSON(w, code, h)
 	})

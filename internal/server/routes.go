@@ -13,6 +13,7 @@ func addRoutes(r *mux.Router, d Deps) {
 	r.Handle("/health", handleHealth(d)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/csrf", handleCSRF(d.CSRF)).Methods(http.MethodGet)
 	r.Handle("/api/diag", handleDiag(d.Diagnose)).Methods(http.MethodGet)
+	r.Handle("/api/doctor", handleDoctor(d.Doctor)).Methods(http.MethodGet)
 	r.Handle("/api/restart", handleRestart(d)).Methods(http.MethodPost)
 	r.Handle("/api/updates/check", handleUpdateCheck(d)).Methods(http.MethodGet)
 	r.Handle("/api/updates/apply", handleUpdateApply(d)).Methods(http.MethodPost)

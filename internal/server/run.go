@@ -51,6 +51,10 @@ type Options struct {
 	// Updates is the self-update service (/api/updates/); nil disables it.
 	Updates UpdateAPI
 	Extra   func(*mux.Router)
+	// LastFreeze is the newest freeze or sleep the server saw (/health?deep=1).
+	LastFreeze func() *diag.Freeze
+	// Doctor feeds GET /api/doctor (see Deps).
+	Doctor func(ctx context.Context, offline bool) any
 	// Report, Watchdog and FollowLog feed the console (see Deps).
 	Report    *platform.Report
 	Watchdog  func() any
@@ -191,6 +195,8 @@ func Run(ctx context.Context, o Options) error {
 			Watchdog:       o.Watchdog,
 			FollowLog:      o.FollowLog,
 			Auth:           auth,
+			LastFreeze:     o.LastFreeze,
+			Doctor:         o.Doctor,
 		})
 		ss := &session{ln: ln, done: make(chan error, 1), srv: &http.Server{
 			Handler:           handler,

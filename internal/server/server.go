@@ -15,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/platform"
 )
 
@@ -55,6 +56,10 @@ type Deps struct {
 	FollowLog func(ctx context.Context, lines int, follow bool, emit func(line string)) error
 	// Auth decides who gets in; nil opens the secrets of Config.StateDir.
 	Auth *Auth
+	// LastFreeze is the newest freeze or sleep (nil func or nil: none).
+	LastFreeze func() *diag.Freeze
+	// Doctor runs `webui doctor`'s checks (GET /api/doctor); nil answers 404.
+	Doctor func(ctx context.Context, offline bool) any
 }
 
 // NewServer builds the handler with every route and middleware.

@@ -23,3 +23,6 @@ func PlatformEnv(e platform.Env) platform.Env { return e }
 
 // LogFlushEvery is 0 (the default) in release builds.
 func LogFlushEvery() time.Duration { return 0 }
+
+// FreezeWatch is always on in release builds.
+func FreezeWatch() bool { return true }

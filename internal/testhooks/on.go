@@ -116,3 +116,7 @@ func LogFlushEvery() time.Duration {
 	d, _ := time.ParseDuration(os.Getenv("WEBUI_TEST_LOG_FLUSH"))
 	return d
 }
+
+// FreezeWatch: WEBUI_TEST_FREEZE_WATCH=off turns the freeze watcher off, so
+// a benchmark can measure what it costs against a server without it.
+func FreezeWatch() bool { return os.Getenv("WEBUI_TEST_FREEZE_WATCH") != "off" }

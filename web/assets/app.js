@@ -350,6 +350,64 @@
     return frag;
   }
 
+  // ---- Doctor cards on the Status page ---------------------------------------
+
+  // spanWords and freezeWords say a freeze as internal/diag's FreezeWords does.
+  function spanWords(s) {
+    s = Math.round(s);
+    if (s < 90) return s + " s";
+    if (s < 5400) return Math.round(s / 60) + " min";
+    const hr = Math.floor(s / 3600);
+    return hr + " h " + Math.floor((s - hr * 3600) / 60) + " min";
+  }
+  function freezeWords(f, android) {
+    const at = new Date(f.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
+    const d = spanWords(f.duration_s);
+    if (f.kind === "sleep") return "The device slept for " + d + " at " + at + ", and webui with it";
+    if (android) return "Frozen for " + d + " at " + at + " while Termux was in the background";
+    return "Frozen for " + d + " at " + at + " (the process was stopped: SIGSTOP, a cgroup freezer or docker pause)";
+  }
+  const doctorCards = {
+    report: null, at: 0, loading: false,
+    // load fetches the checks at most once a minute: they run getprop.
+    async load() {
+      if (this.loading || (this.report && Date.now() - this.at < 60000)) return;
+      this.loading = true;
+      try {
+        this.report = await api("/api/doctor?offline=1");
+        this.at = Date.now();
+      } catch (e) {
+        if (e.status !== 401) banner("Could not run the doctor checks: " + e.message);
+      } finally { this.loading = false; }
+      this.render();
+    },
+    render() {
+      const ul = clear($("st-doctor"));
+      const checks = (this.report && this.report.checks) || [];
+      const mark = { ok: "✓", warn: "!", fail: "✗" };
+      for (const c of checks) {
+        ul.append(h("li", { "data-check": c.id }, h("span", { class: "mark " + (c.status === "ok" ? "ok" : c.status === "warn" ? "warn" : "bad") }, mark[c.status] || "?"),
+          h("span", null, h("b", null, c.id), " — ", c.summary, c.fix ? h("span", { class: "fix" }, " Fix: ", inline(c.fix)) : "")));
+      }
+      this.renderFreeze();
+    },
+    // renderFreeze says the last freeze in words, with the fix.
+    renderFreeze() {
+      const f = state.health && state.health.last_freeze;
+      const card = $("st-freeze");
+      if (!f) { card.hidden = true; return; }
+      const android = !!(statusPage.platform && statusPage.platform.android && statusPage.platform.android.value);
+      const chk = this.report && this.report.checks.find((c) => c.id === "freezes");
+      let fix = chk && chk.fix;
+      if (!fix) fix = f.kind === "sleep" || !android ? "Keep the device awake while webui must answer (`termux-wake-lock` on Termux)." :
+        "Run `termux-wake-lock`; set Termux's battery usage to \"Unrestricted\"; on Android 14+ `adb shell settings put global cached_apps_freezer disabled`.";
+      $("st-freeze").querySelector("h3").textContent = f.kind === "sleep" ? "Slept" : "Frozen";
+      $("st-freeze-text").textContent = freezeWords(f, android);
+      clear($("st-freeze-fix")).append("Fix: ", inline(fix));
+      card.hidden = false;
+    },
+  };
+
   // ---- Status ---------------------------------------------------------------
 
   const statusPage = {
@@ -366,6 +424,8 @@
       else this.renderDown();
       if (pl.status === "fulfilled") this.renderPlatform(pl.value);
       else if (pl.reason && pl.reason.status !== 401 && hh.value) banner("Could not load the platform report: " + pl.reason.message);
+      doctorCards.renderFreeze();
+      doctorCards.load();
     },
     renderDown() {
       $("st-dot").className = "dot bad";
@@ -401,6 +461,7 @@
       $("st-sub").textContent = "Version " + hh.version + " · up " + fmtDuration(up) + " · pid " + hh.pid;
     },
     renderPlatform(p) {
+      this.platform = p;
       const yes = (f) => (f && f.value ? "yes" : "no");
       kv($("st-platform"), [
         ["OS / arch", p.goos + " / " + p.goarch],

@@ -13,13 +13,14 @@ import (
 // it is for the owner only; the checks must not even run for a stranger.
 func TestDoctorNeedsLogin(t *testing.T) {
 	d := testDeps(t)
-	d.Config.PasswordHash = testHash()
+	setPassword(t, d)
 	runs := 0
 	d.Doctor = func(_ context.Context, offline bool) any {
 		runs++
 		return map[string]any{"checks": []any{}, "offline": offline}
 	}
 	c := newClient(t, d)
+	c.bearer = "" // another app on the phone, or the LAN: no token
 	for _, remote := range []string{"127.0.0.1:40000", "192.168.1.7:5000"} {
 		c.remote = remote
 		if w := c.do("GET", "/api/doctor", nil); w.Code != 401 {

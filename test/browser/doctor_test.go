@@ -35,7 +35,7 @@ func TestStatusFreezeAndDoctor(t *testing.T) {
 	}
 
 	b := newBrowser(t)
-	b.do(chromedp.Navigate(s.url("/")))
+	b.signIn(s, "/")
 	b.waitFor("the freeze card", visibleJS("#st-freeze")+` && `+textJS("#st-freeze-fix")+`.includes("termux-wake-lock")`, 20*time.Second)
 	if txt := b.text("#st-freeze-text"); !strings.HasPrefix(txt, "Frozen for ") || !strings.Contains(txt, " s at ") || !strings.Contains(txt, "while Termux was in the background") {
 		t.Errorf("freeze card says %q", txt)

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/termux-webui/webui/internal/debfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -141,7 +142,7 @@ func addToPool(o Options, pkgs []*Package, res *Result) error {
 			return fmt.Errorf("%s and %s are both %s", q.Path, p.Path, rel(o.Out, dst))
 		}
 		seen[dst] = p
-		switch _, sum, err := hashFile(dst); {
+		switch _, sum, err := debfile.Hash(dst); {
 		case errors.Is(err, os.ErrNotExist):
 			moves = append(moves, move{p, dst})
 		case err != nil:

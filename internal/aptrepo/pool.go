@@ -1,13 +1,9 @@
 package aptrepo
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -118,24 +114,10 @@ func ReadPackage(path string) (*Package, error) {
 			return nil, fmt.Errorf("control file: Architecture %q is none of %s, %s or all", p.Arch, strings.Join(TermuxArches, " "), strings.Join(DebianArches, " "))
 		}
 	}
-	if p.Size, p.SHA256, err = hashFile(path); err != nil {
+	if p.Size, p.SHA256, err = debfile.Hash(path); err != nil {
 		return nil, err
 	}
 	return p, nil
-}
-
-func hashFile(path string) (int64, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return 0, "", fmt.Errorf("%s: %w", path, err)
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // scanDebs reads every .deb under dir (recursively when deep), sorted by

@@ -1,16 +1,15 @@
 package update
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/termux-webui/webui/internal/debfile"
 )
 
 // BuildManifest describes the release artifacts in a dist dir (what
@@ -62,7 +61,7 @@ func BuildManifest(dist, version, channel, notes string, published time.Time) (*
 		default:
 			continue // manifest.json, signatures, checksums, ...
 		}
-		size, sum, err := hashFile(filepath.Join(dist, name))
+		size, sum, err := debfile.Hash(filepath.Join(dist, name))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -99,20 +98,6 @@ func MarshalManifest(m *Manifest) ([]byte, error) {
 		return nil, err
 	}
 	return []byte(buf.String()), nil
-}
-
-func hashFile(path string) (int64, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return 0, "", fmt.Errorf("%s: %w", path, err)
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // splitDebName reads webui_<version>_<arch>.deb. Versions have no "_";

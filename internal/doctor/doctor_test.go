@@ -267,6 +267,18 @@ func TestDecideUpdate(t *testing.T) {
 		{"failed", updateInput{Status: update.Status{State: update.StateFailed, Message: "signature mismatch"}}, want{status: Warn, summary: []string{"signature mismatch"}, fix: []string{"webui update apply"}}},
 		{"rolled back", updateInput{Status: update.Status{State: update.StateRolledBack, Message: "new version failed its check"}}, want{status: Warn}},
 		{"damaged", updateInput{Err: errors.New("status.json: damaged")}, want{status: Warn, summary: []string{"damaged"}}},
+		{"never checked", updateInput{Status: update.Status{State: update.StateIdle, Message: "no update has run"}}, want{status: OK, summary: []string{"no update check has run yet"}}},
+		{"check failed", updateInput{Status: update.Status{State: update.StateIdle, Message: "no update has run"}, HasCheck: true, Check: update.CheckResult{CheckedAt: time.Now(), Current: "1.0", Error: "lookup example.org: no such host"}},
+			want{status: Warn, summary: []string{"last update check", "failed", "no such host"}, fix: []string{"webui update check", "dns"}}},
+		{"available", updateInput{Status: update.Status{State: update.StateIdle, Message: "no update has run"}, HasCheck: true, Check: update.CheckResult{CheckedAt: time.Now(), Current: "1.0", Latest: "1.2", Available: true}},
+			want{status: OK, summary: []string{"1.2 is available"}, fix: []string{"webui update apply"}}},
+		{"up to date", updateInput{Status: update.Status{State: update.StateDone, Message: "updated 1.0 → 1.1"}, HasCheck: true, Check: update.CheckResult{CheckedAt: time.Now(), Current: "1.1", Latest: "1.1"}},
+			want{status: OK, summary: []string{"updated 1.0 → 1.1", "1.1 is the latest release"}}},
+		{"apt", updateInput{Status: update.Status{State: update.StateIdle, Message: "no update has run"}, HasCheck: true, Check: update.CheckResult{CheckedAt: time.Now(), Apt: &update.AptSource{Command: "pkg upgrade"}}},
+			want{status: OK, summary: []string{"apt keeps webui current", "pkg upgrade"}}},
+		{"check file damaged", updateInput{Status: update.Status{State: update.StateIdle, Message: "no update has run"}, CheckErr: errors.New("check.json: damaged")}, want{status: Warn, summary: []string{"damaged"}}},
+		{"a failed update outranks an old check", updateInput{Status: update.Status{State: update.StateFailed, Message: "signature mismatch"}, HasCheck: true, Check: update.CheckResult{CheckedAt: time.Now(), Latest: "1.2", Available: true}},
+			want{status: Warn, summary: []string{"signature mismatch"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.want.check(t, decideUpdate(c.in)) })

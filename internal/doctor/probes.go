@@ -61,6 +61,8 @@ type Probes struct {
 	Watchdog func() ctl.WatchdogStatus
 	// UpdateStatus is the last update's outcome (internal/update).
 	UpdateStatus func() (update.Status, error)
+	// LastCheck is the last check of the feed (ok false: none ran here).
+	LastCheck func() (update.CheckResult, bool, error)
 	// Self is doctor's own pid (left out of the process scans).
 	Self int
 }
@@ -118,6 +120,9 @@ func (p *Probes) defaults() {
 	}
 	if p.UpdateStatus == nil {
 		p.UpdateStatus = func() (update.Status, error) { return update.ReadStatus(p.Config.StateDir) }
+	}
+	if p.LastCheck == nil {
+		p.LastCheck = func() (update.CheckResult, bool, error) { return update.ReadLastCheck(p.Config.StateDir) }
 	}
 	if p.Self == 0 {
 		p.Self = os.Getpid()

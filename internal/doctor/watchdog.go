@@ -78,12 +78,38 @@ func decideWatchdog(in watchdogInput) Check {
 type updateInput struct {
 	Status update.Status
 	Err    error
+	// The last check of the feed: HasCheck false when none ran here.
+	Check    update.CheckResult
+	HasCheck bool
+	CheckErr error
 }
 
 func checkUpdate(_ context.Context, p *Probes) Check {
 	var in updateInput
 	in.Status, in.Err = p.UpdateStatus()
+	in.Check, in.HasCheck, in.CheckErr = p.LastCheck()
 	return decideUpdate(in)
+}
+
+// lastCheck says what the last check of the feed found, "" when none ran.
+// A failed check is a warning: updates cannot reach this device.
+func lastCheck(in updateInput) (summary, fix string, warn bool) {
+	ch := in.Check
+	when := ch.CheckedAt.Local().Format("2006-01-02 15:04")
+	switch {
+	case in.CheckErr != nil:
+		return "cannot read the last update check: " + in.CheckErr.Error(), "`webui update check` writes it anew", true
+	case !in.HasCheck:
+		return "", "", false
+	case ch.Apt != nil:
+		return "apt keeps webui current: `" + ch.Apt.Command + "`", "", false
+	case ch.Error != "":
+		return "the last update check (" + when + ") failed: " + ch.Error,
+			"`webui update check` to try again; the dns and tls checks say whether the network is the cause", true
+	case ch.Available:
+		return "webui " + ch.Latest + " is available (checked " + when + ")", "`webui update apply`, or the console's Updates page", false
+	}
+	return "webui " + ch.Current + " is the latest release (checked " + when + ")", "", false
 }
 
 func decideUpdate(in updateInput) Check {
@@ -106,10 +132,25 @@ func decideUpdate(in updateInput) Check {
 	case st.State == update.StateDone:
 		c.Summary = "the last update succeeded: " + msg
 	default:
-		c.Summary = "no update has run yet; `webui update check` asks the feed"
+		c.Summary = "no update has run yet"
 		if st.Message != "" && st.Message != "no update has run" {
 			c.Summary = st.Message
 		}
+	}
+	if c.Status != OK || update.Busy(st.State) {
+		return c
+	}
+	sum, fix, warn := lastCheck(in)
+	if sum == "" {
+		c.Summary += "; no update check has run yet: `webui update check` asks the feed"
+		return c
+	}
+	c.Summary += "; " + sum
+	if warn {
+		c.Status = Warn
+	}
+	if fix != "" {
+		c.Fix = fix
 	}
 	return c
 }

@@ -208,9 +208,25 @@ func TestCheckCache(t *testing.T) {
 	if r := in.service(t, "2.0.0").Check(context.Background(), false); r.Available || r.Error != "" {
 		t.Errorf("up to date: %+v", r)
 	}
+	if last, ok, err := ReadLastCheck(in.cfg.StateDir); !ok || err != nil || last.Latest != "2.0.0" || last.Available {
+		t.Errorf("kept for the doctor: %+v %v %v", last, ok, err)
+	}
 	in.cfg.UpdateKeys = nil
 	if r := in.service(t, "1.0.0").Check(context.Background(), false); !strings.Contains(r.Error, "no release key is trusted") {
 		t.Errorf("no keys: %+v", r)
+	}
+	last, _, _ := ReadLastCheck(in.cfg.StateDir)
+	if !strings.Contains(last.Error, "no release key is trusted") {
+		t.Errorf("a failed check is kept too: %+v", last)
+	}
+	if st, err := os.Stat(lastCheckFile(in.cfg.StateDir)); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("check.json: %v %v", st, err)
+	}
+	if err := os.WriteFile(lastCheckFile(in.cfg.StateDir), []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := ReadLastCheck(in.cfg.StateDir); ok || err == nil {
+		t.Errorf("a damaged check.json: ok %v err %v", ok, err)
 	}
 }
 

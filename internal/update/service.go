@@ -161,6 +161,9 @@ func (s *Service) Check(ctx context.Context, force bool) CheckResult {
 	s.mu.Lock()
 	s.cached = &res
 	s.mu.Unlock()
+	if err := writeLastCheck(s.stateDir(), res); err != nil {
+		s.warnf("update check: cannot keep its answer for `webui doctor`: %v", err)
+	}
 	return res
 }
 

@@ -94,8 +94,11 @@ func WriteStatus(stateDir string, st Status) error {
 	if err != nil {
 		return err
 	}
-	return config.WriteFileAtomic(statusFile(stateDir), append(b, '\n'), 0o600)
+	return writeAtomic(statusFile(stateDir), append(b, '\n'))
 }
+
+// writeAtomic writes a state file: temp file, fsync, rename, mode 0600.
+func writeAtomic(path string, b []byte) error { return config.WriteFileAtomic(path, b, 0o600) }
 
 // Lock is the apply lock: one update at a time, across processes.
 type Lock struct{ f *os.File }

@@ -20,6 +20,7 @@ import (
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/firstline"
 	"github.com/termux-webui/webui/internal/logging"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/platform"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart"
@@ -258,7 +259,7 @@ func Platform(_ context.Context, env Env, args []string) error {
 }
 
 // PIDFile is the running server's pid file in runDir.
-func PIDFile(runDir string) string { return filepath.Join(runDir, "webui.pid") }
+func PIDFile(runDir string) string { return paths.Run(runDir).PIDFile() }
 
 // sameAddr: does an inherited socket listening on have serve want? Port 0
 // (any port) accepts whatever was inherited.

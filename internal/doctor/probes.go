@@ -19,6 +19,7 @@ import (
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/platform"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/update"
@@ -111,7 +112,7 @@ func (p *Probes) defaults() {
 		}
 	}
 	inst := &ctl.Instance{RunDir: p.Config.RunDir, LogDir: p.Config.LogDir, StateDir: p.Config.StateDir,
-		PIDFile: filepath.Join(p.Config.RunDir, "webui.pid")}
+		PIDFile: paths.Run(p.Config.RunDir).PIDFile()}
 	if p.Server == nil {
 		p.Server = func() int { pid, _ := inst.Running(); return pid }
 	}

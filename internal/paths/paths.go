@@ -139,3 +139,12 @@ func (s State) Password() string { return s.join(PasswordFileName) }
 func (s State) Revoked() string { return s.join(RevokedFileName) }
 
 func (s State) join(name string) string { return strings.TrimRight(string(s), "/") + "/" + name }
+
+// Run is a run directory: the pid files and locks that say who runs.
+type Run string
+
+// PIDFileName is the server's pid file, held under flock for its life.
+const PIDFileName = "webui.pid"
+
+// PIDFile is the server's pid file.
+func (r Run) PIDFile() string { return strings.TrimRight(string(r), "/") + "/" + PIDFileName }

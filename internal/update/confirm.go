@@ -14,6 +14,7 @@ import (
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 )
@@ -22,9 +23,6 @@ import (
 // restart, on top of restart_delay (and restart_survive for the delayed
 // strategy, whose helper checks survival before it is done).
 const ConfirmTimeout = 60 * time.Second
-
-// pidFileName is the server's pid file in the run dir (app.PIDFile).
-const pidFileName = "webui.pid"
 
 // Pending describes an installed update waiting for the new version to
 // come up: <state_dir>/updates/pending.json. The confirmation helper reads
@@ -253,7 +251,7 @@ func (c *confirmer) instance() *ctl.Instance {
 	p := c.p
 	return &ctl.Instance{
 		Addr: p.Addr, RunDir: p.RunDir, LogDir: p.LogDir, StateDir: p.StateDir,
-		PIDFile: filepath.Join(p.RunDir, pidFileName), Exe: p.Exe, ServeArgs: p.Args,
+		PIDFile: paths.Run(p.RunDir).PIDFile(), Exe: p.Exe, ServeArgs: p.Args,
 		Android: p.Android, RestartDelay: p.RestartDelay,
 	}
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,5 +153,24 @@ func TestValidateAndCanonical(t *testing.T) {
 	}
 	if _, _, def, ok := Describe("restart_delay"); !ok || def != "15s" {
 		t.Errorf("Describe = %q %v", def, ok)
+	}
+}
+
+// TestFlagHelp: every setting's flag shows its help as written, not with a
+// word of it taken for the argument's name (the flag package's `quotes`).
+func TestFlagHelp(t *testing.T) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	Loader{Getenv: env(nil), Euid: 1000}.FlagSet(fs)
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	out := b.String()
+	if !strings.Contains(out, "-diagnostics value\n") || !strings.Contains(out, "'webui diagnose'") {
+		t.Errorf("diagnostics flag help:\n%s", out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "  -") && len(strings.Fields(line)) > 2 {
+			t.Errorf("a flag shows a help word as its argument: %q", line)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/termux-webui/webui/internal/paths"
 )
@@ -37,12 +38,12 @@ func (l Loader) FlagSets(fs *flag.FlagSet) (resolve, withoutFile func() (*Config
 		if key == "password_hash" {
 			// A flag would put the hash on the command line, where any
 			// process can read it (/proc/PID/cmdline).
-			fs.Func(FlagName(key), "not accepted: use `webui passwd` (or WEBUI_PASSWORD_HASH)", func(string) error {
+			fs.Func(FlagName(key), flagHelp("not accepted: use `webui passwd` (or WEBUI_PASSWORD_HASH)"), func(string) error {
 				return errors.New("a password hash on the command line is readable by every process: use `webui passwd`, or WEBUI_PASSWORD_HASH")
 			})
 			continue
 		}
-		fs.Func(FlagName(key), s.help+" ("+s.allowed+")", func(v string) error {
+		fs.Func(FlagName(key), flagHelp(s.help+" ("+s.allowed+")"), func(v string) error {
 			if _, seen := flagVals[key]; !seen {
 				order = append(order, key)
 			}
@@ -154,3 +155,8 @@ func badValue(where string, s setting, v string) error {
 	}
 	return &Error{Msg: fmt.Sprintf("%sbad value %q for %s (allowed: %s)", where, v, s.key, s.allowed)}
 }
+
+// flagHelp keeps a setting's help as written: the flag package takes a
+// `quoted` word in a usage string for the flag's argument name, which
+// turned "write records for `webui diagnose`" into "-diagnostics webui diagnose".
+func flagHelp(help string) string { return strings.ReplaceAll(help, "`", "'") }

@@ -45,7 +45,7 @@ func (bn *bench) delayedRestart() *section {
 	cfgs := delayedConfigs()
 	s.setup = []string{
 		fmt.Sprintf("The kill-window fixture (`test/fixtures/killwindow -poll %s`) applies the strict reading of the origin's field observations: when a webui server exits at T, it SIGKILLs every process of the binary (server, restart helper, update confirmer, CLI) exec'd after T−2 s, and every one that starts or execs before T+W; W = %s. Each (setting, W) pair runs in its own lane, all lanes at once: its own copy of the release binary (the fixture matches by executable path), port, state dir and fixture; %d trials in a row per lane.", bn.cfg.killPoll, joinDur(ws), n),
-		"A trial: `POST /api/restart` (with the CSRF token) to the running server (`--restart-mode delayed`), then /health polled every 10 ms. Downtime runs from the old server's last /health 200 to the new server's first; success means the starter (helper or watchdog) recorded `survived` and that server answers.",
+		"A trial: `POST /api/restart` (as the owner: the token and the CSRF token) to the running server (`--restart-mode delayed`), then /health polled every 10 ms. Downtime runs from the old server's last /health 200 to the new server's first; success means the starter (helper or watchdog) recorded `survived` and that server answers.",
 		"Settings: webui without a watchdog: the old server execs the restart helper 2.5 s before it exits and serves meanwhile; webui with a watchdog running (`webui watchdog` on its defaults, started with the lane): the watchdog starts the server; both `--restart-delay W+1s --restart-survive 1s --restart-attempts 5`. The origin baseline (its fixed 15 s wait, one shot): `--restart-delay 15s --restart-attempts 1 --restart-survive 1s`. webui's shipped default is restart_delay 15s with 5 attempts.",
 	}
 	type key struct {
@@ -209,7 +209,7 @@ func (bn *bench) delayedTrial(in *inst, h *health, klog string) (trial, *health)
 	before := countIn(klog, "killed pid")
 	rec := filepath.Join(in.path("state"), "lifetimes", h.StartedAt.UTC().Format("20060102T150405.000000Z")+"-"+strconv.Itoa(h.PID)+".jsonl")
 	t0 := time.Now()
-	if err := csrfPost(in.addr, "/api/restart"); err != nil {
+	if err := csrfPost(in.addr, in.path("state"), "/api/restart"); err != nil {
 		tr.err = "restart request: " + err.Error()
 		return tr, nil
 	}

@@ -434,7 +434,9 @@ func waitHealth(addr string, within, step time.Duration, ok func(*health) bool) 
 }
 
 // csrfPost POSTs to an /api/ path with the CSRF token and Origin.
-func csrfPost(addr, path string) error {
+// csrfPost POSTs to an API path as the owner: the token from the state
+// dir, and the CSRF token the console would send.
+func csrfPost(addr, stateDir, path string) error {
 	resp, err := probeClient.Get("http://" + addr + "/api/csrf")
 	if err != nil {
 		return err
@@ -448,6 +450,9 @@ func csrfPost(addr, path string) error {
 	req, _ := http.NewRequest("POST", "http://"+addr+path, nil)
 	req.Header.Set("X-CSRF-Token", tok.Token)
 	req.Header.Set("Origin", "http://"+addr)
+	if a := authHeader(stateDir); a != "" {
+		req.Header.Set("Authorization", a)
+	}
 	resp, err = probeClient.Do(req)
 	if err != nil {
 		return err

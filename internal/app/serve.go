@@ -173,13 +173,6 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		},
 		Updates: updates,
 		Extra:   extra,
-		// Off the startup path: old lifetime records, update housekeeping.
-		AfterListen: func() {
-			if err := rec.PruneOld(); err != nil {
-				lg.Warn(err)
-			}
-			settleUpdates()
-		},
 		// The console's status page, evidence bundle and log view.
 		Report:   &report,
 		Watchdog: func() any { return (&ctl.Instance{RunDir: cfg.RunDir}).Watchdog() },
@@ -190,6 +183,13 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		// In a terminal, print the sign-in link, as Jupyter does. Never in
 		// a log: a supervisor's or ctl's console log would keep the token.
 		Ready: func(addr string) {
+			// Off the startup path: old lifetime records, update housekeeping.
+			diag.Go("after listen", func() {
+				if err := rec.PruneOld(); err != nil {
+					lg.Warn(err)
+				}
+				settleUpdates()
+			})
 			if writesTerminal(env.Stdout) {
 				fmt.Fprintf(env.Stdout, "\n  webui is running. Open this link to sign in:\n\n    %s\n\n", SignInURL(addr, authz.Store().Token()))
 			}

@@ -59,12 +59,10 @@ type Options struct {
 	Report    *platform.Report
 	Watchdog  func() any
 	FollowLog func(ctx context.Context, lines int, follow bool, emit func(line string)) error
-	// AfterListen runs in the background once the server listens: the
-	// work that need not delay the first answer.
-	AfterListen func()
 	// Auth holds the owner's secrets; nil opens those of Config.StateDir.
 	Auth *Auth
-	// Ready, when set, runs once the server listens (with the address).
+	// Ready, when set, runs once the server listens (with the address);
+	// work that need not delay the first answer starts from it.
 	Ready func(addr string)
 }
 
@@ -216,9 +214,6 @@ func Run(ctx context.Context, o Options) error {
 	lg.WithField("addr", addr).WithField("pid", os.Getpid()).WithField("version", o.Version).
 		Infof("webui listening on http://%s", addr)
 	lg.Flush() // whoever waits for the server reads this line
-	if o.AfterListen != nil {
-		diag.Go("after listen", o.AfterListen)
-	}
 	if o.Ready != nil {
 		o.Ready(addr)
 	}

@@ -16,12 +16,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/termux-webui/webui/test/harness"
 )
 
 var (
@@ -36,8 +36,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	buildDir = dir
-	wd, _ := os.Getwd()
-	repoRoot = filepath.Clean(filepath.Join(wd, "..", ".."))
+	if repoRoot, err = harness.RepoRoot(); err != nil {
+		panic(err)
+	}
 	binary = filepath.Join(dir, "webui")
 	if out, err := build(binary, "webuitest"); err != nil {
 		fmt.Fprintf(os.Stderr, "build failed: %v\n%s", err, out)
@@ -48,51 +49,25 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// build compiles cmd/webui. The race detector stays off: these tests are
-// about the process's behaviour, and -race is applied to the unit tests.
+// build compiles cmd/webui (see harness.Build).
 func build(out, tags string, extraLDFlags ...string) ([]byte, error) {
-	args := []string{"build", "-trimpath", "-o", out}
-	if tags != "" {
-		args = append(args, "-tags", tags)
-	}
-	if len(extraLDFlags) > 0 {
-		args = append(args, "-ldflags", strings.Join(extraLDFlags, " "))
-	}
-	args = append(args, "./cmd/webui")
-	cmd := exec.Command("go", args...)
-	cmd.Dir = repoRoot
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	return cmd.CombinedOutput()
+	return harness.Build(repoRoot, out, "./cmd/webui", tags, extraLDFlags...)
 }
 
 // proc is one running webui process.
 type proc struct {
-	t       *testing.T
-	cmd     *exec.Cmd
-	dir     string // holds state/, log/, run/, webui.conf
-	addr    string
-	stderr  *syncBuffer
-	done    chan struct{}
-	waitErr error
-	client  *http.Client
+	t      *testing.T
+	h      *harness.Proc
+	cmd    *exec.Cmd
+	dir    string // holds state/, log/, run/, webui.conf
+	addr   string
+	stderr *syncBuffer
+	client *http.Client
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+type syncBuffer = harness.SyncBuffer
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type health = harness.Health
 
 type opts struct {
 	args     []string
@@ -102,20 +77,12 @@ type opts struct {
 	bin      string
 	noWait   bool            // don't wait for the listening address
 	setupCmd func(*exec.Cmd) // sets the process's stdio itself
+	seccomp  bool            // run under the seccomp launcher (seccomp_test.go)
 }
 
 // baseEnv keeps the child off the platform defaults of the machine running
 // the tests.
-func baseEnv(dir string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "WEBUI_") || strings.HasPrefix(kv, "TERMUX_") || strings.HasPrefix(kv, "PREFIX=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, "HOME="+dir, "XDG_CONFIG_HOME="+dir+"/config", "XDG_STATE_HOME="+dir+"/xdgstate")
-}
+func baseEnv(dir string) []string { return harness.Env(dir) }
 
 func start(t *testing.T, o opts) *proc {
 	t.Helper()
@@ -123,29 +90,22 @@ func start(t *testing.T, o opts) *proc {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	if o.config != "" {
-		if err := os.WriteFile(filepath.Join(dir, "webui.conf"), []byte(o.config), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	d := harness.Dir(dir)
+	if err := d.WriteConfig(o.config, "# empty\n"); err != nil {
+		t.Fatal(err)
 	}
 	bin := o.bin
 	if bin == "" {
 		bin = binary
 	}
-	args := append([]string{"serve",
-		"--addr", "127.0.0.1:0",
-		"--state-dir", filepath.Join(dir, "state"),
-		"--log-dir", filepath.Join(dir, "log"),
-		"--run-dir", filepath.Join(dir, "run"),
-		"--config", filepath.Join(dir, "webui.conf"),
-		"--log-stderr", "on",
-	}, o.args...)
-	if o.config == "" {
-		if _, err := os.Stat(filepath.Join(dir, "webui.conf")); err != nil {
-			_ = os.WriteFile(filepath.Join(dir, "webui.conf"), []byte("# empty\n"), 0o600)
-		}
+	args := append(append([]string{"serve"}, d.Settings("127.0.0.1:0")...), "--log-stderr", "on")
+	args = append(args, o.args...)
+	var cmd *exec.Cmd
+	if o.seccomp {
+		cmd = harness.Command(seccompLauncher(t), bin, args...)
+	} else {
+		cmd = exec.Command(bin, args...)
 	}
-	cmd := exec.Command(bin, args...)
 	cmd.Env = append(baseEnv(dir), o.env...)
 	p := launch(t, cmd, dir, o.setupCmd)
 	if !o.noWait {
@@ -158,27 +118,19 @@ func start(t *testing.T, o opts) *proc {
 // is captured unless setup is given (setup then sets the stdio it wants).
 func launch(t *testing.T, cmd *exec.Cmd, dir string, setup func(*exec.Cmd)) *proc {
 	t.Helper()
-	p := &proc{t: t, cmd: cmd, dir: dir, stderr: &syncBuffer{}, done: make(chan struct{}),
-		client: &http.Client{Timeout: 10 * time.Second, Transport: ownerTransport{base: &http.Transport{DisableKeepAlives: true}}}}
 	if setup != nil {
 		setup(cmd)
-	} else {
-		cmd.Stdout, cmd.Stderr = p.stderr, p.stderr
 	}
-	// Processes a restart starts inherit the stdio pipes: don't let them
-	// keep Wait from returning once webui itself has exited.
-	cmd.WaitDelay = time.Second
-	if err := cmd.Start(); err != nil {
+	h, err := harness.Start(cmd)
+	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.done)
-	}()
+	p := &proc{t: t, h: h, cmd: cmd, dir: dir, stderr: h.Out,
+		client: &http.Client{Timeout: 10 * time.Second, Transport: ownerTransport{Base: &http.Transport{DisableKeepAlives: true}}}}
 	t.Cleanup(func() {
 		if p.alive() {
 			_ = cmd.Process.Kill()
-			<-p.done
+			<-h.Done()
 		}
 		if t.Failed() {
 			t.Logf("webui output:\n%s", p.stderr.String())
@@ -187,40 +139,20 @@ func launch(t *testing.T, cmd *exec.Cmd, dir string, setup func(*exec.Cmd)) *pro
 	return p
 }
 
-var listenRe = regexp.MustCompile(`"addr":"([0-9.:\[\]a-f]+)"[^\n]*listening`)
-
 // waitListening reads the JSON log file until the server says where it
 // listens.
 func (p *proc) waitListening(timeout time.Duration) string {
 	p.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(filepath.Join(p.dir, "log", "webui.log")); err == nil {
-			if m := listenRe.FindAllSubmatch(b, -1); len(m) > 0 {
-				addr := string(m[len(m)-1][1])
-				registerServer(addr, filepath.Join(p.dir, "state"))
-				return addr
-			}
-		}
-		if !p.alive() {
-			p.t.Fatalf("webui exited before listening (%v):\n%s", p.waitErr, p.stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	addr, err := harness.WaitListening(harness.Dir(p.dir), p.h, timeout)
+	if err != nil {
+		p.t.Fatalf("%v:\n%s", err, p.stderr.String())
 	}
-	p.t.Fatalf("webui did not listen within %s:\n%s", timeout, p.stderr.String())
-	return ""
+	return addr
 }
 
 func (p *proc) url(path string) string { return "http://" + p.addr + path }
 
-func (p *proc) alive() bool {
-	select {
-	case <-p.done:
-		return false
-	default:
-		return true
-	}
-}
+func (p *proc) alive() bool { return p.h.Alive() }
 
 func (p *proc) pid() int { return p.cmd.Process.Pid }
 
@@ -235,15 +167,11 @@ func (p *proc) signal(s syscall.Signal) {
 func (p *proc) wait(timeout time.Duration) (code int, sig syscall.Signal) {
 	p.t.Helper()
 	select {
-	case <-p.done:
+	case <-p.h.Done():
 	case <-time.After(timeout):
 		p.t.Fatalf("webui still running after %s:\n%s", timeout, p.stderr.String())
 	}
-	ws := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
-	if ws.Signaled() {
-		return -1, ws.Signal()
-	}
-	return ws.ExitStatus(), 0
+	return p.h.Status()
 }
 
 func (p *proc) get(path string) (*http.Response, []byte, error) {
@@ -254,19 +182,6 @@ func (p *proc) get(path string) (*http.Response, []byte, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp, b, err
-}
-
-type health struct {
-	Status     string                     `json:"status"`
-	Version    string                     `json:"version"`
-	PID        int                        `json:"pid"`
-	StartedAt  time.Time                  `json:"started_at"`
-	UptimeS    float64                    `json:"uptime_s"`
-	Platform   map[string]any             `json:"platform"`
-	Restart    map[string]string          `json:"restart"`
-	Checks     map[string]json.RawMessage `json:"checks"`
-	Goroutines int                        `json:"goroutines"`
-	OpenFDs    int                        `json:"open_fds"`
 }
 
 func (p *proc) health(deep bool) (int, health) {
@@ -290,7 +205,7 @@ func (p *proc) health(deep bool) (int, health) {
 func (p *proc) mustHealthy() {
 	p.t.Helper()
 	if !p.alive() {
-		p.t.Fatalf("webui died: %v\n%s", p.waitErr, p.stderr.String())
+		p.t.Fatalf("webui died: %v\n%s", p.h.Err(), p.stderr.String())
 	}
 	code, h := p.health(false)
 	if code != 200 || h.Status != "ok" {
@@ -337,10 +252,7 @@ func (p *proc) logHas(sub string) bool {
 	}
 }
 
-func (p *proc) logFile() string {
-	b, _ := os.ReadFile(filepath.Join(p.dir, "log", "webui.log"))
-	return string(b)
-}
+func (p *proc) logFile() string { return harness.Dir(p.dir).ReadLog() }
 
 // runCLI runs the binary to completion and returns exit code and output.
 func runCLI(t *testing.T, env []string, args ...string) (int, string, string) {

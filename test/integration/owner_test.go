@@ -3,50 +3,33 @@ package integration
 import (
 	"encoding/json"
 	"net/http"
-	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/termux-webui/webui/internal/paths"
+	"github.com/termux-webui/webui/test/harness"
 )
 
-// stateDirs maps a server's address to its state dir, so that helpers that
-// know only an address sign their requests with the owner's token, read
-// from the state dir as the CLI reads it. Loopback is no trust: without
-// the token every protected route answers 401.
-var stateDirs sync.Map
-
-func registerServer(addr, stateDir string) { stateDirs.Store(addr, stateDir) }
+// registerServer makes requests to addr carry the owner's token, read from
+// stateDir as the CLI reads it: loopback is no trust.
+func registerServer(addr, stateDir string) { harness.Register(addr, stateDir) }
 
 // ownerToken reads the access token of the server with this state dir.
 func ownerToken(t testing.TB, stateDir string) string {
 	t.Helper()
-	b, err := os.ReadFile(paths.State(stateDir).Token())
+	tok, err := harness.Token(stateDir)
 	if err != nil {
-		t.Fatalf("access token: %v", err)
+		t.Fatal(err)
 	}
-	return strings.TrimSpace(string(b))
+	return tok
 }
 
 // ownerTransport adds Authorization: Bearer for registered servers.
-type ownerTransport struct{ base http.RoundTripper }
-
-func (o ownerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if dir, ok := stateDirs.Load(r.URL.Host); ok && r.Header.Get("Authorization") == "" {
-		if b, err := os.ReadFile(paths.State(dir.(string)).Token()); err == nil {
-			r = r.Clone(r.Context())
-			r.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(b)))
-		}
-	}
-	return o.base.RoundTrip(r)
-}
+type ownerTransport = harness.OwnerTransport
 
 // ownerClient is an HTTP client that carries the owner's token.
 func ownerClient(timeout time.Duration) *http.Client {
-	return &http.Client{Timeout: timeout, Transport: ownerTransport{base: http.DefaultTransport}}
+	return &http.Client{Timeout: timeout, Transport: ownerTransport{Base: http.DefaultTransport}}
 }
 
 // strangerClient is another app on the phone: same machine, no token.

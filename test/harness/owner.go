@@ -32,8 +32,12 @@ func Token(stateDir string) (string, error) {
 }
 
 // AuthHeader is the Authorization value ("Bearer <token>") for the server
-// whose state dir this is, or "" when it has written no token.
+// whose state dir this is, or "" when it has written no token (or
+// stateDir is "": OwnerTransport then signs for registered servers).
 func AuthHeader(stateDir string) string {
+	if stateDir == "" {
+		return ""
+	}
 	if t, err := Token(stateDir); err == nil && t != "" {
 		return "Bearer " + t
 	}

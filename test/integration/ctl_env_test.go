@@ -111,16 +111,11 @@ func (e *ctlEnv) health() (*health, error) {
 // waitHealth waits until /health answers and ok(h) holds.
 func (e *ctlEnv) waitHealth(within time.Duration, ok func(*health) bool) *health {
 	e.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		if h, err := e.health(); err == nil && (ok == nil || ok(h)) {
-			return h
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("/health on %s did not answer as wanted within %s", e.addr, within)
-		}
-		time.Sleep(10 * time.Millisecond)
+	h, err := harness.WaitHealth(ctlClient, e.addr, within, 10*time.Millisecond, ok)
+	if err != nil {
+		e.t.Fatal(err)
 	}
+	return h
 }
 
 // serverPID is the live holder of the server's pid file (0 if none).

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/termux-webui/webui/test/harness"
 )
 
 var (
@@ -95,22 +97,11 @@ func freeAddr(t *testing.T) string {
 // waitHealth polls /health at addr until ok returns true.
 func waitHealth(t *testing.T, addr string, within time.Duration, ok func(health) bool) health {
 	t.Helper()
-	c := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		resp, err := c.Get("http://" + addr + "/health")
-		if err == nil {
-			var h health
-			json.NewDecoder(resp.Body).Decode(&h)
-			resp.Body.Close()
-			if resp.StatusCode == 200 && ok(h) {
-				return h
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
+	h, err := harness.WaitHealth(&http.Client{Timeout: time.Second}, addr, within, 50*time.Millisecond, func(h *health) bool { return ok(*h) })
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no matching /health at %s within %s", addr, within)
-	return health{}
+	return *h
 }
 
 type lifetime struct {
@@ -136,25 +127,8 @@ func diagnose(t *testing.T, stateDir string) []lifetime {
 
 func postRestart(t *testing.T, addr string) {
 	t.Helper()
-	c := ownerClient(5 * time.Second)
-	resp, err := c.Get("http://" + addr + "/api/csrf")
-	if err != nil {
+	if err := harness.CSRFPost(ownerClient(5*time.Second), addr, "", "/api/restart"); err != nil {
 		t.Fatal(err)
-	}
-	var tok struct{ Token string }
-	json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
-	req, _ := http.NewRequest("POST", "http://"+addr+"/api/restart", nil)
-	req.Header.Set("X-CSRF-Token", tok.Token)
-	req.Header.Set("Origin", "http://"+addr)
-	resp, err = c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("POST /api/restart = %d %s", resp.StatusCode, b)
 	}
 }
 

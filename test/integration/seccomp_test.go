@@ -207,3 +207,38 @@ func TestSeccompURLOpen(t *testing.T) {
 	}
 	noTrap(t, p.dir, string(out), p.stderr.String())
 }
+
+// With a watchdog running, the watchdog starts the next server of a
+// delayed restart.
+func TestSeccompWatchdogDelayedRestart(t *testing.T) {
+	t.Parallel()
+	launcher := seccompLauncher(t)
+	addr := freeAddr(t)
+	p := start(t, opts{seccomp: true, args: []string{"--addr", addr, "--restart-mode", "delayed", "--restart-delay", "0", "--restart-survive", "1s"}})
+	_, h0 := p.health(false)
+	c := harness.Command(launcher, binary, append(append([]string{"watchdog"}, harness.Dir(p.dir).Settings(addr)...), "--interval", "10m")...)
+	c.Env = baseEnv(p.dir)
+	w := launch(t, c, p.dir, nil)
+	ctlEventually(t, 10*time.Second, "the watchdog holds its pid file", func() bool {
+		return ctlHolder(filepath.Join(p.dir, "run", "webui-watchdog.pid")) == w.pid()
+	})
+	postRestart(t, addr)
+	h := waitHealth(t, addr, 20*time.Second, func(h health) bool { return h.PID != h0.PID })
+	t.Cleanup(func() { stopPID(t, h.PID) })
+	filtered(t, h.PID)
+	state := filepath.Join(p.dir, "state")
+	if steps := waitSteps(t, state, "survived", 10*time.Second); !strings.HasSuffix(steps, "spawned,survived") {
+		t.Fatalf("starter steps %s", steps)
+	}
+	rec, _ := filepath.Glob(filepath.Join(state, "lifetimes", "*-"+strconv.Itoa(h0.PID)+".jsonl"))
+	if len(rec) != 1 {
+		t.Fatalf("records of pid %d: %v", h0.PID, rec)
+	}
+	if b, err := os.ReadFile(rec[0]); err != nil || !strings.Contains(string(b), `"by":"watchdog"`) {
+		t.Errorf("the watchdog did not carry the restart (%v):\n%s", err, b)
+	}
+	if !w.alive() {
+		t.Fatalf("the watchdog died: %s", w.stderr.String())
+	}
+	noTrap(t, p.dir, p.stderr.String(), w.stderr.String())
+}

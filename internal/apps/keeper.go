@@ -51,8 +51,9 @@ type app struct {
 	rec      record
 }
 
-// addApp registers and starts an app; the caller holds s.mu.
-func (s *Supervisor) addApp(spec Spec, broken *FileError) {
+// addApp registers an app and starts its keeper, which waits for opInit;
+// the caller holds s.mu.
+func (s *Supervisor) addApp(spec Spec, broken *FileError) *app {
 	a := &app{s: s, spec: spec, broken: broken, changed: make(chan struct{}),
 		cmds: make(chan command, 8), done: make(chan struct{})}
 	a.st = Status{Name: spec.Name, State: StateStarting}
@@ -60,13 +61,13 @@ func (s *Supervisor) addApp(spec Spec, broken *FileError) {
 		a.st.State, a.st.Error = StateFailed, broken.Error()
 	}
 	s.apps[spec.Name] = a
-	a.cmds <- command{op: opInit}
 	s.wg.Add(1)
 	diag.Go("app keeper "+spec.Name, func() {
 		defer s.wg.Done()
 		defer close(a.done)
 		a.loop()
 	})
+	return a
 }
 
 // snapshot is the status as callers see it; the caller holds s.mu.
@@ -167,11 +168,14 @@ func (a *app) loop() {
 
 // handle runs one command; true ends the keeper.
 func (a *app) handle(c command) bool {
+	replied := false
 	reply := func(err error) {
-		if c.reply != nil {
+		if c.reply != nil && !replied {
 			c.reply <- err
 		}
+		replied = true
 	}
+	defer reply(nil) // every command is answered once it is handled, Stop's at the exit
 	switch c.op {
 	case opInit:
 		a.initial()
@@ -200,6 +204,7 @@ func (a *app) handle(c command) bool {
 		}
 		if c.reply != nil {
 			a.pending = append(a.pending, c.reply)
+			replied = true
 		}
 		then := opStop
 		if c.op == opShutdown {

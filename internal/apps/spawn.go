@@ -109,6 +109,10 @@ func (a *app) watch(inst *instance) {
 	log := a.s.log.WithField("app", inst.spec.Name)
 	diag.Go("app death watch "+inst.spec.Name, func() {
 		waitUnlocked(lockPath)
+		// An exiting process drops its fds a moment before it is a zombie.
+		for i := 0; i < 200 && sameProcess(inst.pid, inst.ticks); i++ {
+			time.Sleep(time.Millisecond)
+		}
 		if sameProcess(inst.pid, inst.ticks) {
 			// It closed the fd it inherited, lock and all: fall back to a
 			// slow poll for this process only.

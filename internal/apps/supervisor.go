@@ -225,7 +225,8 @@ func (s *Supervisor) Addr(name string) string {
 }
 
 // Reload applies a new LoadDir result: new apps start, removed ones stop,
-// changed ones (a different spec than their process runs with) restart. An
+// changed ones (a different spec than their process runs with) restart; it
+// returns once each app has taken its change in (not when restarts end). An
 // app whose file broke keeps its process on the old spec and shows the
 // error; one that never loaded is failed with it.
 func (s *Supervisor) Reload(specs []Spec, errs []*FileError) {
@@ -242,7 +243,7 @@ func (s *Supervisor) Reload(specs []Spec, errs []*FileError) {
 			posts = append(posts, post{a, command{op: opReload, spec: sp}})
 			continue
 		}
-		s.addApp(sp, nil)
+		posts = append(posts, post{s.addApp(sp, nil), command{op: opInit}})
 	}
 	for _, fe := range errs {
 		name := Name(fe.File)
@@ -254,7 +255,7 @@ func (s *Supervisor) Reload(specs []Spec, errs []*FileError) {
 			posts = append(posts, post{a, command{op: opBroken, broken: fe}})
 			continue
 		}
-		s.addApp(Spec{Name: name, File: fe.File}, fe)
+		posts = append(posts, post{s.addApp(Spec{Name: name, File: fe.File}, fe), command{op: opInit}})
 	}
 	for name, a := range s.apps {
 		if !seen[name] {
@@ -264,7 +265,11 @@ func (s *Supervisor) Reload(specs []Spec, errs []*FileError) {
 	}
 	s.mu.Unlock()
 	for _, p := range posts {
-		_ = p.a.post(p.c)
+		if p.c.op == opRemove {
+			_ = p.a.post(p.c) // its stop may take the stop timeout: not waited for
+			continue
+		}
+		_ = p.a.send(p.c) // handled (a restart begun) when Reload returns
 	}
 }
 

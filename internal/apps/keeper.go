@@ -379,10 +379,12 @@ func (a *app) exited(ex exitInfo) bool {
 	a.rec.PID, a.rec.StartTicks = 0, 0
 	a.saveRecord()
 	a.set(func(st *Status) { st.PID, st.Started, st.LastVerdict = 0, nil, lt.Verdict })
-	for _, r := range a.pending {
-		r <- nil
-	}
-	a.pending = nil
+	defer func() { // Stop returns once the state says so
+		for _, r := range a.pending {
+			r <- nil
+		}
+		a.pending = nil
+	}()
 
 	switch inst.then {
 	case opRemove:

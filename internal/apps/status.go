@@ -15,11 +15,11 @@ const (
 // fields pinned for `webui app list --json`.
 type Status struct {
 	Name     string `json:"name"`
-	Kind     Kind   `json:"kind,omitempty"` // "" for a file too broken to tell
+	Kind     Kind   `json:"kind"` // "" for a file too broken to tell
 	State    string `json:"state"`
 	PID      int    `json:"pid"` // the process app's pid; 0 when none runs
 	Restarts int    `json:"restarts"`
-	Route    string `json:"route,omitempty"`
+	Route    string `json:"route"`
 
 	Started     *time.Time `json:"started,omitempty"` // when the running process started
 	Uptime      int64      `json:"uptime,omitempty"`  // seconds since Started, while it runs

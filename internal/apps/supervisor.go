@@ -14,7 +14,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/termux-webui/webui/internal/diag"
-	"github.com/termux-webui/webui/internal/proc"
 )
 
 // Config says where the supervisor keeps its files and how it paces.
@@ -169,9 +168,11 @@ func (s *Supervisor) command(name string, op string) error {
 }
 
 // Wait blocks until the app is running or ctx ends, and returns its
-// status. A running process app whose pid is already gone (dead, and the
-// death not yet handled) counts as not running: a request that got a
-// refused connection waits for its restart. A stopped or failed app
+// status. A running process app counts as running only if its port
+// accepts a connection: a request that got a refused connection right
+// after the app died (before its death was handled) waits for the
+// restart. That costs a loopback connect: call Wait when Status is not
+// running, or a dial failed. A stopped or failed app
 // returns at once with an error: nothing would make it run.
 func (s *Supervisor) Wait(ctx context.Context, name string) (Status, error) {
 	for {
@@ -185,9 +186,18 @@ func (s *Supervisor) Wait(ctx context.Context, name string) (Status, error) {
 		s.mu.Unlock()
 		switch st.State {
 		case StateRunning:
-			if st.Kind != Process || proc.Alive(st.PID) {
+			if st.Kind != Process || probe(ctx, st.Port, "") == nil {
 				return st, nil
 			}
+			// Refused: dying (its death not handled yet), or it closed
+			// its listener. Wait for news, and look again meanwhile.
+			select {
+			case <-ctx.Done():
+				return st, ctx.Err()
+			case <-changed:
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
 		case StateStopped, StateFailed:
 			return st, fmt.Errorf("app %s is %s", name, st.State)
 		}

@@ -390,3 +390,46 @@ func TestLogRotationWithLiveWriter(t *testing.T) {
 		t.Fatalf("follow saw %d lines", len(got))
 	}
 }
+
+// A request that finds the app's port refused right after its death waits
+// for the restart: Wait never answers with the dead process.
+func TestWaitAfterRefusedDial(t *testing.T) {
+	d := newDirs(t)
+	s := start(t, d.config(), []Spec{appSpec("web")}, nil)
+	for i := 0; i < 3; i++ {
+		old := waitRunning(t, s, "web")
+		kill(t, old.PID, syscall.SIGKILL)
+		for { // until the port refuses, as the proxy would find it
+			if _, err := httpGet(s.Addr("web"), "/healthz"); err != nil {
+				break
+			}
+		}
+		st := waitRunning(t, s, "web")
+		if st.PID == old.PID {
+			t.Fatalf("Wait answered with the dead pid %d", old.PID)
+		}
+		if _, err := httpGet(s.Addr("web"), "/healthz"); err != nil {
+			t.Fatalf("after Wait: %v", err)
+		}
+	}
+}
+
+// On Android a restart waits restart_delay after the exit, and a SIGKILL
+// soon after a start is the kill window.
+func TestAndroidRestartDelay(t *testing.T) {
+	d := newDirs(t)
+	cfg := d.config()
+	cfg.Android, cfg.RestartDelay = true, 400*time.Millisecond
+	s := start(t, cfg, []Spec{appSpec("web")}, nil)
+	old := waitRunning(t, s, "web")
+	kill(t, old.PID, syscall.SIGKILL)
+	st := waitFor(t, s, "web", 2*time.Second, "in backoff", func(st Status) bool { return st.State == StateBackoff })
+	waitRunning(t, s, "web")
+	h := s.History("web")
+	if gap := h[0].StartedAt.Sub(*h[1].EndedAt); gap < cfg.RestartDelay || st.NextTry == nil {
+		t.Fatalf("restarted %s after the exit (next_try %v), want ≥ %s", gap, st.NextTry, cfg.RestartDelay)
+	}
+	if h[1].Verdict != VerdictRestartWindow || !strings.Contains(h[1].Hint, "restart_delay") {
+		t.Fatalf("lifetime %+v", h[1])
+	}
+}

@@ -356,8 +356,8 @@ func (a *app) stopInst(reason, then string) {
 	if inst.reason == "" || then != "" {
 		inst.reason, inst.then = reason, then
 	}
-	if inst.killC != nil && then == "" {
-		return // already stopping
+	if inst.killC != nil {
+		return // already stopping: the first stop's SIGKILL deadline holds
 	}
 	_ = signalGroup(inst.pid, inst.spec.StopSignal)
 	inst.killC = time.After(inst.spec.StopTimeout)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // maxFileBytes bounds an app file: they are a few lines.
@@ -25,6 +26,11 @@ func LoadDir(dir string) ([]Spec, []*FileError) {
 			return nil, nil
 		}
 		return nil, []*FileError{{File: dir, Msg: err.Error()}}
+	}
+	if st, err := os.Stat(dir); err == nil {
+		if msg := unsafeOwner(st); msg != "" {
+			return nil, []*FileError{{File: dir, Msg: msg + "; no app in it is loaded"}}
+		}
 	}
 	var specs []Spec
 	var errs []*FileError
@@ -57,11 +63,27 @@ func LoadFile(file string) (Spec, *FileError) {
 	if !st.Mode().IsRegular() || st.Size() > maxFileBytes {
 		return Spec{}, &FileError{File: file, Msg: fmt.Sprintf("not a regular file of at most %d bytes", maxFileBytes)}
 	}
+	if msg := unsafeOwner(st); msg != "" {
+		return Spec{}, &FileError{File: file, Msg: msg}
+	}
 	data := make([]byte, st.Size())
 	if _, err := f.ReadAt(data, 0); err != nil && st.Size() > 0 {
 		return Spec{}, &FileError{File: file, Msg: unwrapPath(err)}
 	}
 	return Parse(file, data)
+}
+
+// unsafeOwner refuses an app file or dir that someone other than us (or
+// root) could write: its command runs as webui's user, so whoever may write
+// it may run anything as that user.
+func unsafeOwner(st os.FileInfo) string {
+	if st.Mode().Perm()&0o022 != 0 && !(st.IsDir() && st.Mode()&os.ModeSticky != 0 && st.Mode().Perm()&0o002 == 0) {
+		return fmt.Sprintf("writable by group or others (mode %04o): its commands run as webui's user (fix: chmod go-w)", st.Mode().Perm())
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Uid != 0 && int(sys.Uid) != os.Geteuid() {
+		return fmt.Sprintf("owned by uid %d, not by webui's user or root: its commands would run as webui's user", sys.Uid)
+	}
+	return ""
 }
 
 func unwrapPath(err error) string {

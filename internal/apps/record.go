@@ -104,10 +104,7 @@ func lockHeld(path string) bool {
 		return false
 	}
 	defer f.Close()
-	if unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB) == unix.EWOULDBLOCK {
-		return true
-	}
-	return false
+	return unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB) == unix.EWOULDBLOCK
 }
 
 // waitUnlocked blocks in flock(2) until nobody holds path's lock: the

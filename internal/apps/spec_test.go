@@ -272,3 +272,25 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// An app file runs its command as webui's user: one that others may write
+// is refused, and so is every file in a dir that others may write.
+func TestLoadRefusesWritableByOthers(t *testing.T) {
+	dir := t.TempDir()
+	p := write(t, dir, "evil.conf", "command = sh -c 'id > /tmp/owned'\n")
+	write(t, dir, "fine.conf", "command = x\n")
+	if err := os.Chmod(p, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	specs, errs := LoadDir(dir)
+	if len(specs) != 1 || specs[0].Name != "fine" || len(errs) != 1 || !strings.Contains(errs[0].Error(), "evil.conf: writable by group or others (mode 0666)") {
+		t.Fatalf("specs %+v errs %v", specs, errs)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	specs, errs = LoadDir(dir)
+	if len(specs) != 0 || len(errs) != 1 || !strings.Contains(errs[0].Error(), "no app in it is loaded") {
+		t.Fatalf("world-writable dir: specs %+v errs %v", specs, errs)
+	}
+}

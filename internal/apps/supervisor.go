@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -156,7 +158,8 @@ func (s *Supervisor) Start(name string) error { return s.command(name, opStart) 
 func (s *Supervisor) Stop(name string) error { return s.command(name, opStop) }
 
 // Restart stops the app and starts it again (on Android, restart_delay
-// after the exit), returning once the new process is spawned or scheduled.
+// after the exit). It returns once the restart is under way (a stopped
+// app: once spawned); Wait tells when it is back.
 func (s *Supervisor) Restart(name string) error { return s.command(name, opRestart) }
 
 func (s *Supervisor) command(name string, op string) error {
@@ -258,7 +261,7 @@ func (s *Supervisor) Reload(specs []Spec, errs []*FileError) {
 	for _, fe := range errs {
 		name := Name(fe.File)
 		if name == "" {
-			name = fe.File
+			name = strings.TrimSuffix(filepath.Base(fe.File), ".conf")
 		}
 		seen[name] = true
 		if a, ok := s.apps[name]; ok {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // Verdicts of an app lifetime ("verdict" in `webui diagnose --app NAME
@@ -56,7 +57,7 @@ type lifeEvent struct {
 }
 
 func (s *Supervisor) lifetimesFile(name string) string {
-	return filepath.Join(diag.Dir(s.cfg.StateDir), "apps", name+".jsonl")
+	return filepath.Join(diag.Dir(s.cfg.StateDir), paths.AppsSubdir, name+".jsonl")
 }
 
 // maxLifetimesBytes bounds one app's lifetimes file; past it the older
@@ -103,7 +104,7 @@ func (s *Supervisor) History(name string) []Lifetime { return History(s.cfg.Stat
 // History reads the lifetimes of app name under stateDir without a
 // Supervisor (for `webui diagnose --app NAME`).
 func History(stateDir, name string) []Lifetime {
-	f, err := os.Open(filepath.Join(diag.Dir(stateDir), "apps", name+".jsonl"))
+	f, err := os.Open(filepath.Join(diag.Dir(stateDir), paths.AppsSubdir, name+".jsonl"))
 	if err != nil {
 		return nil
 	}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // Log defaults: rotate at 10 MiB, keep 3 old files (NAME.log.1 newest).
@@ -21,7 +23,7 @@ const (
 // LogFile is the app's one log: its stdout and stderr both, in the order
 // written (fds 1 and 2 of the app are the same O_APPEND file).
 func (s *Supervisor) LogFile(name string) string {
-	return filepath.Join(s.cfg.LogDir, "apps", name+".log")
+	return filepath.Join(s.cfg.LogDir, paths.AppsSubdir, name+".log")
 }
 
 // openLog opens the app's log for its fds 1 and 2. O_APPEND: every write

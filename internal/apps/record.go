@@ -16,6 +16,7 @@ import (
 	"github.com/google/renameio/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 )
 
@@ -34,11 +35,11 @@ type record struct {
 }
 
 func (s *Supervisor) recordFile(name string) string {
-	return filepath.Join(s.cfg.RunDir, "apps", name+".json")
+	return filepath.Join(s.cfg.RunDir, paths.AppsSubdir, name+".json")
 }
 
 func (s *Supervisor) lockFile(name string) string {
-	return filepath.Join(s.cfg.RunDir, "apps", name+".lock")
+	return filepath.Join(s.cfg.RunDir, paths.AppsSubdir, name+".lock")
 }
 
 func (s *Supervisor) readRecord(name string) record {

@@ -148,6 +148,20 @@ func (s *Supervisor) Spec(name string) (Spec, bool) {
 	return a.spec, true
 }
 
+// Specs are the specs of the apps that loaded, by name (the route table).
+func (s *Supervisor) Specs() []Spec {
+	s.mu.Lock()
+	var out []Spec
+	for _, a := range s.apps {
+		if a.spec.Kind != "" {
+			out = append(out, a.spec)
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
 // Start starts a stopped or failed app (a no-op for one that runs) and
 // returns once its process is spawned; Wait tells when it is ready.
 func (s *Supervisor) Start(name string) error { return s.command(name, opStart) }

@@ -17,6 +17,8 @@ import (
 
 func TestStartRunning(t *testing.T) {
 	d := newDirs(t)
+	t.Setenv("WEBUI_TOKEN", "secret-owner-token")
+	t.Setenv("LISTEN_FDS", "1")
 	sp := appSpec("web", "env.GREETING = hi there")
 	s := start(t, d.config(), []Spec{sp}, nil)
 	st := waitRunning(t, s, "web")
@@ -40,6 +42,9 @@ func TestStartRunning(t *testing.T) {
 	env, _ := os.ReadFile("/proc/" + strconv.Itoa(st.PID) + "/environ")
 	if !strings.Contains(string(env), "\x00GREETING=hi there\x00") || !strings.Contains(string(env), "PORT="+strconv.Itoa(st.Port)+"\x00") {
 		t.Errorf("env lacks GREETING or PORT: %q", env)
+	}
+	if strings.Contains(string(env), "secret-owner-token") || strings.Contains(string(env), "LISTEN_FDS") {
+		t.Errorf("webui's own env reached the app: %q", env)
 	}
 	// Output goes to its log file, stdout and stderr both; no pipe to us.
 	for _, fd := range []string{"1", "2"} {

@@ -198,6 +198,14 @@ func TestBrokenFileFailsAlone(t *testing.T) {
 	if st, _ := s.Status("good"); st.PID != good.PID {
 		t.Fatalf("reload restarted the unchanged app: %d → %d", good.PID, st.PID)
 	}
+	// A running app whose file breaks keeps running on its old spec, and
+	// says what is wrong.
+	write(t, dir, "good.conf", "command = "+testApp+"\nport = auto\nrestart = sometimes\n")
+	s.Reload(LoadDir(dir))
+	st, _ = s.Status("good")
+	if st.State != StateRunning || st.PID != good.PID || !strings.Contains(st.Error, "good.conf:3: restart:") {
+		t.Fatalf("after its file broke: %+v", st)
+	}
 }
 
 func TestReload(t *testing.T) {

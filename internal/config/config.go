@@ -70,7 +70,10 @@ type Config struct {
 
 // Error is a configuration problem. Its message is one line that says where,
 // what is wrong and what is allowed.
-type Error struct{ Msg string }
+type Error struct {
+	Msg  string
+	Line int // the file line it is about, when it is about one
+}
 
 func (e *Error) Error() string { return e.Msg }
 

@@ -58,6 +58,13 @@ type Entry struct {
 // Parse reads config file text. It checks the syntax and the keys; values are
 // checked when applied.
 func Parse(name string, data []byte) ([]Entry, error) {
+	return ParseKeys(name, data, func(k string) bool { return lookup(k) != nil }, Keys)
+}
+
+// ParseKeys is Parse for a file of the same syntax with other keys (a hosted
+// app's file): known says whether a key is allowed, keys lists them for the
+// error. A syntax error is an *Error with its Line set.
+func ParseKeys(name string, data []byte, known func(string) bool, keys func() []string) ([]Entry, error) {
 	var out []Entry
 	seen := map[string]int{}
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -72,23 +79,23 @@ func Parse(name string, data []byte) ([]Entry, error) {
 		k, v, ok := strings.Cut(line, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" || strings.ContainsAny(k, " \t") {
-			return nil, &Error{Msg: fmt.Sprintf("%s:%d: malformed line %q (expected: key = value, or a # comment)", name, n, clip(line))}
+			return nil, &Error{Line: n, Msg: fmt.Sprintf("%s:%d: malformed line %q (expected: key = value, or a # comment)", name, n, clip(line))}
 		}
 		val, err := parseValue(strings.TrimSpace(v))
 		if err != nil {
-			return nil, &Error{Msg: fmt.Sprintf("%s:%d: %s: %v", name, n, k, err)}
+			return nil, &Error{Line: n, Msg: fmt.Sprintf("%s:%d: %s: %v", name, n, k, err)}
 		}
-		if lookup(k) == nil {
-			return nil, &Error{Msg: fmt.Sprintf("%s:%d: unknown key %q (known keys: %s)", name, n, clip(k), strings.Join(Keys(), ", "))}
+		if !known(k) {
+			return nil, &Error{Line: n, Msg: fmt.Sprintf("%s:%d: unknown key %q (known keys: %s)", name, n, clip(k), strings.Join(keys(), ", "))}
 		}
 		if prev, dup := seen[k]; dup {
-			return nil, &Error{Msg: fmt.Sprintf("%s:%d: %s is set again (first set on line %d; each key may appear once)", name, n, k, prev)}
+			return nil, &Error{Line: n, Msg: fmt.Sprintf("%s:%d: %s is set again (first set on line %d; each key may appear once)", name, n, k, prev)}
 		}
 		seen[k] = n
 		out = append(out, Entry{Line: n, Key: k, Value: val})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &Error{Msg: fmt.Sprintf("%s:%d: %v", name, n+1, err)}
+		return nil, &Error{Line: n + 1, Msg: fmt.Sprintf("%s:%d: %v", name, n+1, err)}
 	}
 	return out, nil
 }

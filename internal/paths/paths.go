@@ -148,3 +148,22 @@ const PIDFileName = "webui.pid"
 
 // PIDFile is the server's pid file.
 func (r Run) PIDFile() string { return strings.TrimRight(string(r), "/") + "/" + PIDFileName }
+
+// Hosted apps: their files beside the config file, and each app's lock,
+// record and logs in a subdirectory of the run and log dirs.
+const (
+	AppsDirName = "apps.d" // beside webui.conf: one NAME.conf per app
+	AppsSubdir  = "apps"   // in the run, log and lifetimes dirs
+)
+
+// AppsDir is the apps.d directory beside the config file.
+func AppsDir(configFile string) string {
+	dir := "."
+	if i := strings.LastIndexByte(configFile, '/'); i >= 0 {
+		dir = configFile[:i]
+		if dir == "" {
+			dir = "/"
+		}
+	}
+	return strings.TrimRight(dir, "/") + "/" + AppsDirName
+}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -189,6 +190,9 @@ type testServer struct {
 	server.Handoff
 	mu      sync.Mutex
 	srv     *http.Server
+	ln      net.Listener
+	served  chan struct{} // closed when srv.Serve returned
+	open    atomic.Int64  // connections not yet closed
 	drains  []bool // keep argument of each Drain
 	resumes int
 	events  *[]string // shared with the test's lead, to order the steps
@@ -200,8 +204,16 @@ func serve(ln net.Listener, image string) *testServer {
 		_ = json.NewEncoder(w).Encode(report(image))
 	})
 	start := func(l net.Listener) {
-		s.srv = &http.Server{Handler: handler}
-		go func(srv *http.Server) { _ = srv.Serve(l) }(s.srv)
+		s.srv = &http.Server{Handler: handler, ConnState: func(_ net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew:
+				s.open.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				s.open.Add(-1)
+			}
+		}}
+		s.ln, s.served = l, make(chan struct{})
+		go func(srv *http.Server, done chan struct{}) { _ = srv.Serve(l); close(done) }(s.srv, s.served)
 	}
 	start(ln)
 	s.Addr = ln.Addr().String()
@@ -213,13 +225,19 @@ func serve(ln net.Listener, image string) *testServer {
 		var f *os.File
 		if keep {
 			var err error
-			if f, err = ln.(*net.TCPListener).File(); err != nil {
+			if f, err = s.ln.(*net.TCPListener).File(); err != nil {
 				return nil, err
 			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.srv.Shutdown(ctx)
+		// As server.Run drains: stop accepting, and once the accept loop
+		// is out, answer what every taken connection asks, then close it.
+		// (http.Server.Shutdown would drop a request read after it began.)
+		_ = s.ln.Close()
+		<-s.served
+		s.srv.SetKeepAlivesEnabled(false)
+		for deadline := time.Now().Add(5 * time.Second); s.open.Load() > 0 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
 		return f, nil
 	}
 	s.Resume = func(f *os.File) error {
@@ -231,7 +249,6 @@ func serve(ln net.Listener, image string) *testServer {
 		if err != nil {
 			return err
 		}
-		ln = l
 		start(l)
 		return nil
 	}

@@ -38,12 +38,12 @@ func Passwd(_ context.Context, env Env, args []string) error {
 	if len(pw) < auth.MinPasswordLen {
 		return exitcode.Newf(exitcode.Usage, "password too short: use at least %d characters", auth.MinPasswordLen)
 	}
+	if cfg.Source["password_hash"] == "env" {
+		return exitcode.Newf(exitcode.Usage, "WEBUI_PASSWORD_HASH is set and wins over a saved password: unset it first")
+	}
 	hash, err := auth.Hash(pw)
 	if err != nil {
 		return err
-	}
-	if cfg.Source["password_hash"] == "env" {
-		return exitcode.Newf(exitcode.Usage, "WEBUI_PASSWORD_HASH is set and wins over a saved password: unset it first")
 	}
 	st := paths.State(cfg.StateDir)
 	if err := auth.WritePasswordHash(st, hash); err != nil {

@@ -120,7 +120,7 @@ func TestFlagsHelpAndErrors(t *testing.T) {
 	cmds := map[string]func(context.Context, app.Env, []string) error{
 		"config": app.Config, "diagnose": app.Diagnose, "doctor": app.Doctor, "passwd": app.Passwd,
 		"platform": app.Platform, "serve": app.Serve, "token": app.Token, "url": app.URL, "version": app.Version,
-		"watchdog": app.Watchdog,
+		"watchdog": app.Watchdog, "restart-helper": app.RestartHelper,
 	}
 	for name, cmd := range cmds {
 		t.Run(name, func(t *testing.T) {

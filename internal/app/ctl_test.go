@@ -326,3 +326,65 @@ func TestRestartHelperFlags(t *testing.T) {
 		s.run(app.RestartHelper, "", c.args...).expect(t, exitcode.Usage, c.want)
 	}
 }
+
+// `ctl logs` prints the last lines of the server's log, readable or as the
+// JSON lines they are.
+func TestCtlLogs(t *testing.T) {
+	s := newSandbox(t)
+	s.run(app.Ctl, "", "logs").expect(t, exitcode.Failure, "webui.log")
+	var lines []string
+	for i, msg := range []string{"first", "second", "third"} {
+		lines = append(lines, fmt.Sprintf(`{"level":"info","msg":%q,"time":"2026-11-01T10:00:0%dZ","n":%d}`, msg, i, i))
+	}
+	s.write((&ctl.Instance{LogDir: s.log}).LogFile(), strings.Join(lines, "\n")+"\n")
+
+	r := s.run(app.Ctl, "", "logs", "-n", "2")
+	r.expect(t, exitcode.OK, "")
+	got := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(got) != 2 || !lineWith(got[0], "INFO", "second", "n=1") || !lineWith(got[1], "INFO", "third", "n=2") {
+		t.Errorf("ctl logs -n 2:\n%s", r.stdout)
+	}
+	r = s.run(app.Ctl, "", "logs", "-n", "1", "--json")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != lines[2] {
+		t.Errorf("ctl logs --json: %s", r)
+	}
+	s.run(app.Ctl, "", "logs", "-n", "-1").expect(t, exitcode.Usage, "-n must be 0 or more")
+}
+
+// `doctor --json` is the documented document with the stable check ids.
+func TestDoctorJSON(t *testing.T) {
+	s := newSandbox(t)
+	r := s.run(app.Doctor, "", "--json", "--offline")
+	if r.code != exitcode.OK && r.code != exitcode.Failure {
+		t.Fatalf("doctor: %s", r)
+	}
+	var doc struct {
+		Checks []struct{ ID, Status, Summary, Fix string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("doctor --json: %v\n%s", err, r.stdout)
+	}
+	failed := false
+	ids := map[string]bool{}
+	for _, c := range doc.Checks {
+		ids[c.ID] = true
+		switch c.Status {
+		case "ok", "warn":
+		case "fail":
+			failed = true
+		default:
+			t.Errorf("check %s: status %q", c.ID, c.Status)
+		}
+		if c.Summary == "" {
+			t.Errorf("check %s has no summary", c.ID)
+		}
+	}
+	for _, id := range []string{"freezes", "phantom", "boot"} {
+		if !ids[id] {
+			t.Errorf("doctor has no %q check: %v", id, ids)
+		}
+	}
+	if failed != (r.code == exitcode.Failure) {
+		t.Errorf("doctor exit %d with a failed check = %v", r.code, failed)
+	}
+}

@@ -193,7 +193,7 @@ type testServer struct {
 	ln      net.Listener
 	served  chan struct{} // closed when srv.Serve returned
 	open    atomic.Int64  // connections not yet closed
-	drains  []bool // keep argument of each Drain
+	drains  []bool        // keep argument of each Drain
 	resumes int
 	events  *[]string // shared with the test's lead, to order the steps
 }

@@ -18,11 +18,11 @@ func Boot(_ context.Context, env Env, args []string) error {
 		"         webui (start-webui) and its watchdog (webui-watchdog-loop)\n" +
 		"disable  remove it\n" +
 		"status   enabled (exit 0) or disabled (exit 3), and whether the script is current\n"
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprint(env.Stdout, usage)
+		return errHelp
+	}
 	if len(args) != 1 {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			fmt.Fprint(env.Stdout, usage)
-			return errHelp
-		}
 		fmt.Fprint(env.Stderr, usage)
 		return exitcode.Newf(exitcode.Usage, "which? enable, disable or status")
 	}

@@ -35,15 +35,15 @@ func Passwd(_ context.Context, env Env, args []string) error {
 	if err != nil {
 		return exitcode.New(exitcode.Usage, err)
 	}
-	if len(pw) < 8 {
-		return exitcode.Newf(exitcode.Usage, "password too short: use at least 8 characters")
+	if len(pw) < auth.MinPasswordLen {
+		return exitcode.Newf(exitcode.Usage, "password too short: use at least %d characters", auth.MinPasswordLen)
+	}
+	if cfg.Source["password_hash"] == "env" {
+		return exitcode.Newf(exitcode.Usage, "WEBUI_PASSWORD_HASH is set and wins over a saved password: unset it first")
 	}
 	hash, err := auth.Hash(pw)
 	if err != nil {
 		return err
-	}
-	if cfg.Source["password_hash"] == "env" {
-		return exitcode.Newf(exitcode.Usage, "WEBUI_PASSWORD_HASH is set and wins over a saved password: unset it first")
 	}
 	st := paths.State(cfg.StateDir)
 	if err := auth.WritePasswordHash(st, hash); err != nil {
@@ -59,11 +59,8 @@ func Passwd(_ context.Context, env Env, args []string) error {
 }
 
 func readPassword(env Env) (string, error) {
-	f, isFile := env.Stdin.(*os.File)
-	if isFile {
-		if t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err == nil {
-			return readTerminal(env, f, *t)
-		}
+	if f, t, ok := terminal(env.Stdin); ok {
+		return readTerminal(env, f, *t)
 	}
 	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
 	if err != nil && line == "" {

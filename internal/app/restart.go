@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"log"
 	"os"
 	"path/filepath"
@@ -29,6 +31,9 @@ func RestartHelper(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&o.Health, "health", "", "the new server's /health URL")
 	fs.StringVar(&o.RunDir, "run-dir", "", "the run dir: restart intent, starter lock, stopped marker")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
 		return exitcode.New(exitcode.Usage, err)
 	}
 	var err error

@@ -190,7 +190,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 				}
 				settleUpdates()
 			})
-			if writesTerminal(env.Stdout) {
+			if isTerminal(env.Stdout) {
 				fmt.Fprintf(env.Stdout, "\n  webui is running. Open this link to sign in:\n\n    %s\n\n", SignInURL(addr, authz.Store().Token()))
 			}
 		},
@@ -293,10 +293,5 @@ func logToStderr(mode string, w io.Writer, supervisor string) bool {
 	if supervisor == platform.SupervisorSystemd || supervisor == platform.SupervisorRunit {
 		return true
 	}
-	return writesTerminal(w)
-}
-
-func writesTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && isTerminal(f)
+	return isTerminal(w)
 }

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/sys/unix"
 
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/diag"
@@ -267,15 +266,6 @@ func lifetimeRecord(stateDir string, pid int) string {
 	}
 	sort.Strings(m)
 	return m[len(m)-1]
-}
-
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }
 
 func updateStatus(env Env, args []string) error {

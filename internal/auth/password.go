@@ -16,6 +16,10 @@ import (
 // Iterations is the PBKDF2-SHA256 work factor (OWASP's 2023 figure).
 const Iterations = 600_000
 
+// MinPasswordLen is the shortest login password accepted, in bytes, by
+// `webui passwd` and the console alike.
+const MinPasswordLen = 8
+
 const prefix = "pbkdf2-sha256$"
 
 var b64 = base64.RawStdEncoding

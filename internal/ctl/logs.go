@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
 // LogOptions tune Logs.
@@ -33,7 +35,7 @@ func Logs(ctx context.Context, path string, o LogOptions, emit func(line string)
 		if !o.Follow || !notExist(err) {
 			return fmt.Errorf("log: %w", err)
 		}
-		if err := sleep(ctx, o.Poll); err != nil {
+		if err := schedule.Sleep(ctx, o.Poll); err != nil {
 			return nil
 		}
 		f, err = os.Open(path)
@@ -76,7 +78,7 @@ func Logs(ctx context.Context, path string, o LogOptions, emit func(line string)
 	}
 	for {
 		drain()
-		if sleep(ctx, o.Poll) != nil {
+		if schedule.Sleep(ctx, o.Poll) != nil {
 			return nil
 		}
 		cur, err := f.Stat()

@@ -143,18 +143,7 @@ func (i *Instance) waitWindow(ctx context.Context, notify func(string)) error {
 		notify(fmt.Sprintf("waiting %s: the last server exited %s ago, and Android kills a process started within its restart window (restart_delay %s)",
 			d.Round(100*time.Millisecond), time.Since(last).Round(100*time.Millisecond), i.RestartDelay))
 	}
-	return sleep(ctx, d)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return schedule.Sleep(ctx, d)
 }
 
 // spawn starts `webui serve` detached and waits for it to answer. lost
@@ -210,7 +199,7 @@ func (i *Instance) spawn(ctx context.Context, deadline time.Time) (res StartResu
 		if time.Now().After(deadline) {
 			return fail(exitcode.Failure, fmt.Sprintf("the server (pid %d) did not answer /health within the wait; it is still running (see `webui ctl status`)", pid))
 		}
-		if err := sleep(ctx, pollEvery); err != nil {
+		if err := schedule.Sleep(ctx, pollEvery); err != nil {
 			return StartResult{}, false, err
 		}
 	}
@@ -231,7 +220,7 @@ func (i *Instance) awaitRunning(ctx context.Context, pid int, deadline time.Time
 		if time.Now().After(deadline) {
 			return StartResult{}, exitcode.Newf(exitcode.Failure, "webui is running (pid %d) but /health does not answer; see `webui ctl status`, or `webui ctl restart`", pid)
 		}
-		if err := sleep(ctx, pollEvery); err != nil {
+		if err := schedule.Sleep(ctx, pollEvery); err != nil {
 			return StartResult{}, err
 		}
 	}
@@ -370,7 +359,7 @@ func (i *Instance) Restart(ctx context.Context, o StartOptions) (RestartResult, 
 			return RestartResult{OldPID: pid}, exitcode.Newf(exitcode.Failure,
 				"the delayed restart of pid %d is over and no server runs (it gave up, or `ctl stop` ended it); see `webui diagnose` and `webui ctl status`", pid)
 		}
-		if err := sleep(ctx, pollEvery); err != nil {
+		if err := schedule.Sleep(ctx, pollEvery); err != nil {
 			return RestartResult{OldPID: pid}, err
 		}
 	}

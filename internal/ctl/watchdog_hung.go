@@ -9,6 +9,7 @@ import (
 
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/proc"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
 // killHung gets a stack dump from a server that does not answer, then
@@ -43,7 +44,7 @@ func (i *Instance) KillHung(ctx context.Context, pid int, grace time.Duration, i
 	if rec != "" {
 		deadline := time.Now().Add(2 * time.Second)
 		for fileSize(rec) == before && time.Now().Before(deadline) && ctx.Err() == nil {
-			_ = sleep(ctx, 20*time.Millisecond)
+			_ = schedule.Sleep(ctx, 20*time.Millisecond)
 		}
 		dumped = fileSize(rec) > before
 	}

@@ -62,7 +62,7 @@ func (w *Watchdog) waitUntil(ctx context.Context, due time.Time) bool {
 		if d <= 0 {
 			return true
 		}
-		if sleep(ctx, d) != nil {
+		if schedule.Sleep(ctx, d) != nil {
 			return false
 		}
 		if _, stopped := w.inst.Stopped(); stopped {

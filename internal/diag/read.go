@@ -80,7 +80,7 @@ type LoadOptions struct {
 // an error.
 func Load(stateDir string, o LoadOptions) ([]Lifetime, error) {
 	if o.Alive == nil {
-		o.Alive = alive
+		o.Alive = proc.SameProcess
 	}
 	dir := Dir(stateDir)
 	ids, groups, err := lifetimeFiles(dir)
@@ -464,17 +464,4 @@ func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 		lt.Verdict = DiedInStartup
 		lt.Summary = "died in startup, before the signal trap was installed (killed, or a failure in early startup)"
 	}
-}
-
-// alive reports whether pid runs and, when startTicks is known, is the same
-// process (not a reused pid).
-func alive(pid int, startTicks uint64) bool {
-	if pid <= 0 || !proc.Alive(pid) {
-		return false
-	}
-	if startTicks == 0 {
-		return true
-	}
-	t, err := proc.StartTicks(pid)
-	return err != nil || t == startTicks
 }

@@ -362,6 +362,21 @@ func StartTicks(pid int) (uint64, error) {
 	return st.startTicks, nil
 }
 
+// SameProcess reports whether pid still runs the process that started at
+// startTicks (StartTicks), not another that reused the pid. With
+// startTicks 0 (unknown), or a start time /proc hides, being Alive is
+// enough.
+func SameProcess(pid int, startTicks uint64) bool {
+	if !Alive(pid) {
+		return false
+	}
+	if startTicks == 0 {
+		return true
+	}
+	t, err := StartTicks(pid)
+	return err != nil || t == startTicks
+}
+
 // Alive reports whether pid exists and is not a zombie. kill(pid, 0) says
 // whether it exists (EPERM: it does, but is not ours); /proc/<pid>/stat says
 // whether it is a zombie, which kill cannot tell. When the process exists but

@@ -189,7 +189,7 @@ func RunHelper(ctx context.Context, o HelperOptions) error {
 		}
 		return schedule.Retry
 	}
-	n, done, err := s.Run(ctx, gone, time.Now, sleep, try)
+	n, done, err := s.Run(ctx, gone, time.Now, schedule.Sleep, try)
 	if err != nil {
 		return err
 	}
@@ -227,7 +227,7 @@ func confirm(ctx context.Context, pid int, health string, survive, limit time.Du
 		if healthy > 0 && time.Since(start) >= survive {
 			return outcome{survived: true, healthyAfter: healthy}
 		}
-		if sleep(ctx, 25*time.Millisecond) != nil {
+		if schedule.Sleep(ctx, 25*time.Millisecond) != nil {
 			break
 		}
 	}
@@ -241,18 +241,4 @@ func healthOK(c *http.Client, url string) bool {
 	}
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"unicode"
 
+	"github.com/termux-webui/webui/internal/auth"
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/platform"
 )
@@ -329,9 +330,6 @@ func stringValue(v any) (string, bool) {
 	return "", false
 }
 
-// MinPasswordLen is the shortest password accepted, as `webui passwd`.
-const MinPasswordLen = 8
-
 // handlePassword sets or changes the login password: {current, new}. It
 // needs a session or the token (so the first password cannot be set by
 // whoever comes first); with a password set, current must match it too.
@@ -362,9 +360,9 @@ func handlePassword(d Deps) http.Handler {
 			}
 			a.limit.succeeded(limitKey(r))
 		}
-		if len(in.New) < MinPasswordLen {
+		if len(in.New) < auth.MinPasswordLen {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "the new password is too short",
-				"fields": map[string]string{"new": fmt.Sprintf("use at least %d characters", MinPasswordLen)}})
+				"fields": map[string]string{"new": fmt.Sprintf("use at least %d characters", auth.MinPasswordLen)}})
 			return
 		}
 		hash, err := a.hasher(in.New)

@@ -176,18 +176,6 @@ func ServerArgs(pid int) []string {
 	return args[1:]
 }
 
-// sameProcess: pid still runs the process that started at ticks.
-func sameProcess(pid int, ticks uint64) bool {
-	if !proc.Alive(pid) {
-		return false
-	}
-	if ticks == 0 {
-		return true
-	}
-	t, err := proc.StartTicks(pid)
-	return err != nil || t == ticks
-}
-
 // appendEvent adds an "update" event to a lifetime record (the helper has
 // no lifetime of its own: it writes into the updated server's).
 func appendEvent(record string, fields map[string]any) {
@@ -298,7 +286,7 @@ func (c *confirmer) wait(ctx context.Context) (int, string) {
 		}
 		// exec keeps the pid: once that process is gone and nothing holds
 		// the pid file, nothing is coming.
-		if p.Strategy == "exec" && p.PID > 0 && !sameProcess(p.PID, p.StartTicks) {
+		if p.Strategy == "exec" && p.PID > 0 && !proc.SameProcess(p.PID, p.StartTicks) {
 			if _, held := inst.Running(); !held {
 				if gone.IsZero() {
 					gone = time.Now()
@@ -309,7 +297,7 @@ func (c *confirmer) wait(ctx context.Context) (int, string) {
 		}
 		// A delayed restart's starter that is done while no server runs
 		// will start nothing more.
-		if p.Strategy == "delayed" && p.PID > 0 && !sameProcess(p.PID, p.StartTicks) {
+		if p.Strategy == "delayed" && p.PID > 0 && !proc.SameProcess(p.PID, p.StartTicks) {
 			_, intent := schedule.ReadIntent(p.RunDir)
 			if _, held := inst.Running(); !held && !intent && !schedule.Held(p.RunDir) {
 				if gone.IsZero() {
@@ -364,7 +352,7 @@ func (c *confirmer) rollback(ctx context.Context, why string) error {
 				stopped = append(stopped, pid)
 			}
 		}
-		if p.PID > 0 && p.PID != os.Getpid() && sameProcess(p.PID, p.StartTicks) {
+		if p.PID > 0 && p.PID != os.Getpid() && proc.SameProcess(p.PID, p.StartTicks) {
 			if _, err := proc.Terminate(ctx, p.PID, 5*time.Second); err == nil {
 				stopped = append(stopped, p.PID)
 			}

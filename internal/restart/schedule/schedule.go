@@ -138,6 +138,22 @@ func (s Schedule) Run(ctx context.Context, from time.Time, now func() time.Time,
 	return s.Attempts, false, nil
 }
 
+// Sleep waits d, or until ctx ends (its error is returned): the sleep Run
+// takes, and the one every poll loop of the restart's parties uses.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // String is the form `webui restart-helper --schedule` takes.
 func (s Schedule) String() string {
 	return fmt.Sprintf("delay=%s,survive=%s,attempts=%d,cap=%s", s.Delay, s.Survive, s.Attempts, s.Cap)

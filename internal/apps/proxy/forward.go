@@ -22,7 +22,6 @@ type reqInfo struct {
 	holdUntil  time.Time
 	proto      string
 	clientHost string
-	body       *guardBody // nil without a body
 }
 
 type infoKey struct{}
@@ -45,10 +44,6 @@ func (t *Table) forward(w http.ResponseWriter, r *http.Request, route Route) {
 			}
 			return
 		}
-	}
-	if r.Body != nil && r.Body != http.NoBody {
-		info.body = &guardBody{rc: r.Body}
-		r.Body = info.body
 	}
 	t.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)))
 }

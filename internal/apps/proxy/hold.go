@@ -36,24 +36,32 @@ func (h *holdTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if info == nil {
 		return h.base.RoundTrip(req)
 	}
+	var body *guardBody
+	if req.Body != nil && req.Body != http.NoBody {
+		body = &guardBody{rc: req.Body}
+	}
 	pause := 20 * time.Millisecond
 	state, verdict := "running", ""
 	for {
 		tg, err := h.t.target(info.route)
 		if err == nil {
-			out := req
-			if out.URL.Host != tg.host {
-				out = req.Clone(req.Context())
-				out.URL.Host = tg.host
+			// A shallow copy per attempt: the app's address may change
+			// between attempts, and the body must outlive a failed one.
+			out := *req
+			u := *req.URL
+			u.Host = tg.host
+			out.URL = &u
+			if body != nil {
+				out.Body = body
 			}
 			var res *http.Response
-			if res, err = h.base.RoundTrip(out); err == nil || !isRefused(err) {
+			if res, err = h.base.RoundTrip(&out); err == nil || !isRefused(err) {
 				return res, err
 			}
 		} else if !isRefused(err) {
 			return nil, err
 		}
-		if info.route.Wait == nil || (info.body != nil && info.body.wasRead()) {
+		if info.route.Wait == nil || (body != nil && body.wasRead()) {
 			return nil, err
 		}
 		// Wait answers at once while the supervisor still thinks the app
@@ -89,8 +97,8 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 
 // guardBody lets a request body be sent again after a refused dial: the
 // transport closes the body it was given when the dial fails, so Close is
-// a no-op until the first Read (the server closes the real body when the
-// handler returns).
+// a no-op until the first Read (ReverseProxy closes its own wrapper when
+// the handler returns).
 type guardBody struct {
 	rc   io.ReadCloser
 	read atomic.Bool

@@ -12,6 +12,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -50,9 +51,14 @@ func (t *Table) forward(w http.ResponseWriter, r *http.Request, route Route) {
 
 func (t *Table) newReverseProxy() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
-		Rewrite:        t.rewrite,
-		Transport:      &holdTransport{t: t, base: t.tr},
-		FlushInterval:  -1, // SSE, chunked and long-poll answers reach the client as written
+		Rewrite:   t.rewrite,
+		Transport: &holdTransport{t: t, base: t.tr},
+		// 0, as Caddy's default: httputil already flushes every write of a
+		// text/event-stream or unknown-length (chunked) answer at once, and
+		// the header of one; a -1 here would cost every small answer an
+		// extra write of its header alone.
+		FlushInterval:  0,
+		BufferPool:     bufPool{},
 		ErrorLog:       log.New(logWriter{t.o.ErrorLog}, "", 0),
 		ModifyResponse: t.modifyResponse,
 		ErrorHandler:   t.proxyError,
@@ -154,6 +160,15 @@ func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn
 		ExpectContinueTimeout:  time.Second,
 	}
 }
+
+// bufPool recycles the 32 KiB copy buffers httputil otherwise allocates
+// per response.
+type bufPool struct{}
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufPool) Get() []byte  { return *copyBufs.Get().(*[]byte) }
+func (bufPool) Put(b []byte) { copyBufs.Put(&b) }
 
 // target is where an app listens, as the transport sees it.
 type target struct{ host string }

@@ -154,3 +154,23 @@ func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+// Wait keeps saying ready while nothing listens: the request gives up when
+// the hold runs out, without spinning on Wait.
+func TestRefusedUntilHoldRunsOut(t *testing.T) {
+	addr := freeAddr(t)
+	var waits atomic.Int32
+	wait := func(ctx context.Context) (bool, string, string) {
+		waits.Add(1)
+		return true, "running", "clean_exit"
+	}
+	_, fe := front(t, Options{HoldTimeout: 400 * time.Millisecond}, Route{Name: "n", Prefix: "/n/", StripPrefix: true,
+		Upstream: func() string { return "http://" + addr }, Wait: wait})
+	res, body := do(t, "GET", fe.URL+"/n/", nil)
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "running") || !strings.Contains(body, "clean_exit") {
+		t.Errorf("%d %q, want 503 with the state and verdict", res.StatusCode, body)
+	}
+	if n := waits.Load(); n > 20 {
+		t.Errorf("Wait called %d times in 400 ms: a busy loop", n)
+	}
+}

@@ -65,7 +65,7 @@ type bench struct {
 }
 
 // The benchmarks, in the order of BENCHMARKS.md.
-var allBenches = []string{"restart", "delayed", "watchdog", "recovery", "startup", "idle", "wrk", "storm", "diag", "sizes"}
+var allBenches = []string{"restart", "delayed", "watchdog", "recovery", "startup", "idle", "wrk", "proxy", "storm", "diag", "sizes"}
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -237,6 +237,7 @@ func run(args []string) int {
 	runOne("restart", bn.restartUnderLoad)
 	runOne("recovery", bn.recoveryPeers)
 	runOne("wrk", bn.throughput)
+	runOne("proxy", bn.proxyCost)
 	runOne("storm", bn.storm)
 	// Phase 2, together: the long ones that mostly sleep.
 	var with []string

@@ -158,9 +158,9 @@ func public(r *http.Request) bool {
 // or the token: 401 with a JSON error. The body of a refused request is
 // never read, and its connection is closed, so a slow sender holds
 // nothing.
-func requireAuth(a *Auth, next http.Handler) http.Handler {
+func requireAuth(a *Auth, publicApp func(path string) bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if public(r) || a.authorized(r) {
+		if public(r) || a.authorized(r) || publicApp(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}

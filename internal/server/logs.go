@@ -93,20 +93,23 @@ func handleLogs(d Deps) http.Handler {
 			writeJSON(w, http.StatusOK, map[string]any{"lines": lines})
 			return
 		}
-		streamLogs(w, r, d, n, keep)
+		streamLines(w, r, d.Inflight.Ending(), d.FollowLog, n, keep)
 	})
 }
 
-func streamLogs(w http.ResponseWriter, r *http.Request, d Deps, n int, keep func(string) bool) {
+// streamLines sends the last n lines of a log that follow reads, then
+// what is appended, as server-sent events, until the client leaves or the
+// server drains (ending).
+func streamLines(w http.ResponseWriter, r *http.Request, ending <-chan struct{},
+	follow func(ctx context.Context, lines int, follow bool, emit func(string)) error, n int, keep func(string) bool) {
 	rc := http.NewResponseController(w)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	ending := d.Inflight.Ending()
 
 	lines := make(chan string, 256)
 	done := make(chan error, 1)
 	diag.Go("log stream", func() {
-		done <- d.FollowLog(ctx, n, true, func(line string) {
+		done <- follow(ctx, n, true, func(line string) {
 			if !keep(line) {
 				return
 			}

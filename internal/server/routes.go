@@ -28,6 +28,7 @@ func addRoutes(r *mux.Router, d Deps) {
 	r.Handle("/api/login", handleLogin(d.Auth)).Methods(http.MethodPost)
 	r.Handle("/api/logout", handleLogout(d.Auth)).Methods(http.MethodPost)
 	r.Handle(LoginPath, handleTokenLink(d.Auth)).Methods(http.MethodGet, http.MethodHead)
+	addAppRoutes(r, d.Apps, d.Inflight.Ending)
 	r.Handle("/", web.Index()).Methods(http.MethodGet, http.MethodHead)
 	r.PathPrefix("/assets/").Handler(web.Assets()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/manifest.webmanifest", web.Manifest()).Methods(http.MethodGet, http.MethodHead)

@@ -60,6 +60,8 @@ type Deps struct {
 	LastFreeze func() *diag.Freeze
 	// Doctor runs `webui doctor`'s checks (GET /api/doctor); nil answers 404.
 	Doctor func(ctx context.Context, offline bool) any
+	// Apps are the hosted apps: their routes and /api/apps. nil: none.
+	Apps Apps
 }
 
 // NewServer builds the handler with every route and middleware.
@@ -86,7 +88,7 @@ func NewServer(d Deps) http.Handler {
 	var h http.Handler = r
 	h = checkCSRF(d.CSRF, front, h)
 	h = limitBody(d.Config.ReadBodyTimeout, h)
-	h = requireAuth(d.Auth, h)
+	h = requireAuth(d.Auth, publicApp(d.Apps), h)
 	h = checkHost(d.Config, front, h)
 	h = recoverPanics(h)
 	h = track(d.Inflight, h)

@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart"
 	"github.com/termux-webui/webui/internal/restart/schedule"
@@ -36,7 +36,7 @@ func RestartHelper(ctx context.Context, env Env, args []string) error {
 		return exitcode.New(exitcode.Usage, err)
 	}
 	if o.RunDir != "" {
-		o.StoppedFile = filepath.Join(o.RunDir, ctl.StoppedName)
+		o.StoppedFile = paths.Run(o.RunDir).Stopped()
 	}
 	o.Argv = fs.Args()
 	if o.OldPID <= 0 || len(o.Argv) == 0 || !filepath.IsAbs(o.Argv[0]) {

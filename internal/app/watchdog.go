@@ -17,6 +17,7 @@ import (
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 )
 
@@ -58,7 +59,7 @@ func Watchdog(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if *check {
-		if pid, held, err := proc.Read(inst.WatchdogPIDFile()); err == nil && held {
+		if pid, held, err := proc.Read(paths.Run(inst.RunDir).WatchdogPID()); err == nil && held {
 			return exitcode.Newf(exitcode.Running, "a watchdog already runs (pid %d)", pid)
 		}
 		return nil
@@ -66,7 +67,7 @@ func Watchdog(ctx context.Context, env Env, args []string) error {
 	if err := os.MkdirAll(inst.LogDir, 0o700); err != nil {
 		return exitcode.Newf(exitcode.Usage, "cannot create the log dir %s: %v (set another with --log-dir)", inst.LogDir, err)
 	}
-	logFile := &lumberjack.Logger{Filename: inst.WatchdogLog(), MaxSize: 1, MaxBackups: 1}
+	logFile := &lumberjack.Logger{Filename: paths.Log(inst.LogDir).Watchdog(), MaxSize: 1, MaxBackups: 1}
 	defer logFile.Close()
 	logf := func(format string, a ...any) {
 		line := time.Now().Format("2006-01-02T15:04:05.000Z07:00") + " " + fmt.Sprintf(format, a...) + "\n"

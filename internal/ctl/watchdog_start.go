@@ -135,7 +135,7 @@ func (w *Watchdog) start(ctx context.Context) bool {
 // killed in its restart window killed_in_restart_window, whoever started
 // it.
 func (w *Watchdog) recordStart(t0 time.Time, res StartResult, err error) {
-	rec := w.inst.recordOf(w.serverPID)
+	rec := diag.RecordOf(w.inst.StateDir, w.serverPID)
 	if rec == "" || w.serverPID == 0 || res.Already {
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/firstline"
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 var base = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
@@ -49,7 +50,7 @@ func (l life) id() string { return idOf(l.start, l.pid) }
 
 func writeLives(t *testing.T, state string, lives ...life) {
 	t.Helper()
-	dir := Dir(state)
+	dir := string(paths.State(state).Lifetimes())
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -595,13 +596,13 @@ func TestIntent(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := time.Now().Add(-2 * time.Minute)
-	if err := os.Chtimes(IntentFile(dir), old, old); err != nil {
+	if err := os.Chtimes(paths.Run(dir).Intent(), old, old); err != nil {
 		t.Fatal(err)
 	}
 	if got := TakeIntent(dir); got != "" {
 		t.Errorf("stale intent = %q", got)
 	}
-	if _, err := os.Stat(IntentFile(dir)); !os.IsNotExist(err) {
+	if _, err := os.Stat(paths.Run(dir).Intent()); !os.IsNotExist(err) {
 		t.Errorf("stale intent not removed: %v", err)
 	}
 }
@@ -680,7 +681,7 @@ func recordEvents(t *testing.T, path string) []string {
 func TestInstallRelativeStateDir(t *testing.T) {
 	state := t.TempDir()
 	t.Chdir(state)
-	installFrom(t, filepath.Join(".", firstline.LifetimesDir)) // firstline saw --state-dir .
+	installFrom(t, string(paths.State(".").Lifetimes())) // firstline saw --state-dir .
 	r, err := Install(Options{StateDir: state, Enabled: true, Keep: 10, MaxBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
@@ -690,20 +691,20 @@ func TestInstallRelativeStateDir(t *testing.T) {
 	if got := strings.Join(recordEvents(t, r.Path()), " "); got != "first-line installed ready exit" {
 		t.Errorf("record events: %s", got)
 	}
-	if _, err := os.Stat(filepath.Join(Dir(state), firstline.ID+".crash")); !os.IsNotExist(err) {
+	if _, err := os.Stat(paths.State(state).Lifetimes().Crash(firstline.ID)); !os.IsNotExist(err) {
 		t.Errorf("empty crash file kept after a clean exit: %v", err)
 	}
 }
 
 func TestInstallMovesRecord(t *testing.T) {
-	early := filepath.Join(t.TempDir(), firstline.LifetimesDir)
+	early := string(paths.State(t.TempDir()).Lifetimes())
 	installFrom(t, early)
 	state := t.TempDir()
 	r, err := Install(Options{StateDir: state, Enabled: true, Keep: 10, MaxBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Path() != filepath.Join(Dir(state), firstline.ID+".jsonl") {
+	if r.Path() != paths.State(state).Lifetimes().Record(firstline.ID) {
 		t.Errorf("record at %s", r.Path())
 	}
 	if got := strings.Join(recordEvents(t, r.Path()), " "); got != "first-line installed" {
@@ -715,7 +716,7 @@ func TestInstallMovesRecord(t *testing.T) {
 }
 
 func TestInstallDisabledRemovesRecord(t *testing.T) {
-	early := filepath.Join(t.TempDir(), firstline.LifetimesDir)
+	early := string(paths.State(t.TempDir()).Lifetimes())
 	installFrom(t, early)
 	r, err := Install(Options{StateDir: filepath.Dir(early), Enabled: false})
 	if err != nil || r.Path() != "" || r.ID() != "" {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 )
 
@@ -82,8 +83,8 @@ func Load(stateDir string, o LoadOptions) ([]Lifetime, error) {
 	if o.Alive == nil {
 		o.Alive = alive
 	}
-	dir := Dir(stateDir)
-	ids, groups, err := lifetimeFiles(dir)
+	dir := paths.State(stateDir).Lifetimes()
+	ids, groups, err := lifetimeFiles(string(dir))
 	if err != nil {
 		if os.IsNotExist(err) {
 			return nil, nil
@@ -96,16 +97,16 @@ func Load(stateDir string, o LoadOptions) ([]Lifetime, error) {
 		var crashFile string
 		for _, fi := range groups[id] {
 			switch {
-			case strings.HasSuffix(fi.Name(), ".jsonl"):
+			case strings.HasSuffix(fi.Name(), paths.RecordExt):
 				hasRecord = true
-			case strings.HasSuffix(fi.Name(), ".crash") && fi.Size() > 0:
-				crashFile = filepath.Join(dir, fi.Name())
+			case strings.HasSuffix(fi.Name(), paths.CrashExt) && fi.Size() > 0:
+				crashFile = dir.Crash(id)
 			}
 		}
 		if !hasRecord {
 			continue
 		}
-		lt := readRecord(filepath.Join(dir, id+".jsonl"), id)
+		lt := readRecord(dir.Record(id), id)
 		if crashFile != "" {
 			lt.CrashFile = crashFile
 			lt.crashHead = crashSummary(crashFile)
@@ -153,7 +154,7 @@ func Find(stateDir, id string, o LoadOptions) (*Lifetime, error) {
 	case len(prefix) > 1:
 		return nil, fmt.Errorf("%q matches %d lifetimes; give more of the id", id, len(prefix))
 	default:
-		return nil, fmt.Errorf("no lifetime %q in %s", id, Dir(stateDir))
+		return nil, fmt.Errorf("no lifetime %q in %s", id, paths.State(stateDir).Lifetimes())
 	}
 	if lt.Record != "" {
 		if b, err := readCapped(lt.Record); err == nil {
@@ -249,6 +250,17 @@ func readRecord(path, id string) *Lifetime {
 		}
 	}
 	return lt
+}
+
+// RecordOf is the path of pid's newest lifetime record ("" if none): the
+// record a helper of that server appends its events to.
+func RecordOf(stateDir string, pid int) string {
+	m, _ := filepath.Glob(paths.State(stateDir).Lifetimes().Record("*-" + strconv.Itoa(pid)))
+	if len(m) == 0 {
+		return ""
+	}
+	sort.Strings(m) // ids start with the UTC start time
+	return m[len(m)-1]
 }
 
 // parseID reads start time and pid from "20261127T005647.957630Z-21499".

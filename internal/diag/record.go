@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/firstline"
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // Event names in a lifetime record, in the order a healthy lifetime writes
@@ -67,16 +68,13 @@ type Options struct {
 type Recorder struct {
 	mu       sync.Mutex
 	f        *os.File
-	dir      string
+	dir      paths.Lifetimes
 	id       string
 	crash    *os.File
 	started  time.Time
 	inflight func() any
 	log      Options
 }
-
-// Dir is the lifetimes directory of a state dir.
-func Dir(stateDir string) string { return filepath.Join(stateDir, firstline.LifetimesDir) }
 
 // Install takes over the record that firstline opened (moving it when the
 // config file chose another state dir), points crash output at the
@@ -89,18 +87,18 @@ func Install(o Options) (*Recorder, error) {
 	if !o.Enabled {
 		if firstline.Record != nil {
 			firstline.Record.Close()
-			os.Remove(filepath.Join(firstline.RecordDir, firstline.ID+".jsonl"))
+			os.Remove(paths.Lifetimes(firstline.RecordDir).Record(firstline.ID))
 		}
 		return r, nil
 	}
-	r.dir = Dir(o.StateDir)
-	f, err := adopt(r.dir)
+	r.dir = paths.State(o.StateDir).Lifetimes()
+	f, err := adopt(string(r.dir))
 	if err != nil {
 		return r, fmt.Errorf("diagnostics: %w", err)
 	}
 	r.f = f
 	debug.SetTraceback("all")
-	if cf, err := os.OpenFile(filepath.Join(r.dir, r.id+".crash"), os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_CLOEXEC, 0o600); err == nil {
+	if cf, err := os.OpenFile(r.dir.Crash(r.id), os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_CLOEXEC, 0o600); err == nil {
 		if err := debug.SetCrashOutput(cf, debug.CrashOptions{}); err == nil {
 			r.crash = cf
 		} else {
@@ -120,7 +118,7 @@ func (r *Recorder) PruneOld() error {
 	if r == nil || r.dir == "" {
 		return nil
 	}
-	if err := Prune(r.dir, r.log.Keep, r.log.MaxBytes, r.id); err != nil {
+	if err := Prune(string(r.dir), r.log.Keep, r.log.MaxBytes, r.id); err != nil {
 		return fmt.Errorf("diagnostics: prune: %w", err)
 	}
 	return nil
@@ -129,7 +127,7 @@ func (r *Recorder) PruneOld() error {
 // adopt returns the open record in dir, moving firstline's record there, or
 // starting one late when firstline could not.
 func adopt(dir string) (*os.File, error) {
-	name := filepath.Join(dir, firstline.ID+".jsonl")
+	name := paths.Lifetimes(dir).Record(firstline.ID)
 	if firstline.Record != nil && sameDir(firstline.RecordDir, dir) {
 		return firstline.Record, nil
 	}
@@ -143,7 +141,7 @@ func adopt(dir string) (*os.File, error) {
 	if firstline.Record != nil {
 		// The config file named another state dir: carry the first-line
 		// marker over and drop the early copy.
-		old := filepath.Join(firstline.RecordDir, firstline.ID+".jsonl")
+		old := paths.Lifetimes(firstline.RecordDir).Record(firstline.ID)
 		if b, err := os.ReadFile(old); err == nil {
 			_, _ = f.Write(b)
 		}
@@ -195,7 +193,7 @@ func (r *Recorder) Path() string {
 	if r == nil || r.f == nil {
 		return ""
 	}
-	return filepath.Join(r.dir, r.id+".jsonl")
+	return r.dir.Record(r.id)
 }
 
 // write appends one event as a single write(2), without fsync (see
@@ -440,19 +438,16 @@ func EarlyExit(reason, detail string, code int) {
 	_, _ = firstline.Record.Write(append(line, '\n'))
 }
 
-// IntentFile is where `webui ctl` announces why it is about to signal the
-// server, so the exit record can say "ctl stop" rather than just SIGTERM.
-func IntentFile(runDir string) string { return filepath.Join(runDir, "webui.intent") }
-
-// WriteIntent announces the reason for the next SIGTERM.
+// WriteIntent announces the reason for the next SIGTERM (paths.Run.Intent),
+// so the exit record can say "ctl stop" rather than just SIGTERM.
 func WriteIntent(runDir, intent string) error {
-	return os.WriteFile(IntentFile(runDir), []byte(intent+"\n"), 0o600)
+	return os.WriteFile(paths.Run(runDir).Intent(), []byte(intent+"\n"), 0o600)
 }
 
 // TakeIntent reads and removes the announced reason ("" if none, or if it
 // is older than a minute and so not about this signal).
 func TakeIntent(runDir string) string {
-	p := IntentFile(runDir)
+	p := paths.Run(runDir).Intent()
 	st, err := os.Stat(p)
 	if err != nil {
 		return ""

@@ -42,9 +42,6 @@ var ID string
 // Err is why no record could be written, if that was attempted and failed.
 var Err error
 
-// LifetimesDir is the record directory inside a state dir.
-const LifetimesDir = "lifetimes"
-
 func init() {
 	ID = Started.UTC().Format("20060102T150405.000000Z") + "-" + strconv.Itoa(PID)
 	if !isServer(os.Args) || early("diagnostics", "WEBUI_DIAGNOSTICS") == "off" {
@@ -54,12 +51,12 @@ func init() {
 	if state == "" {
 		state = paths.FromEnviron().StateDir
 	}
-	RecordDir = state + "/" + LifetimesDir
+	RecordDir = string(paths.State(state).Lifetimes())
 	if err := os.MkdirAll(RecordDir, 0o700); err != nil {
 		Err = err
 		return
 	}
-	f, err := os.OpenFile(RecordDir+"/"+ID+".jsonl", os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_CLOEXEC, 0o600)
+	f, err := os.OpenFile(paths.Lifetimes(RecordDir).Record(ID), os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		Err = err
 		return

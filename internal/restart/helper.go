@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 )
@@ -128,7 +128,7 @@ func RunHelper(ctx context.Context, o HelperOptions) error {
 		ev("delay-done", map[string]any{"attempt": attempt, "delay_s": s.Wait(attempt).Seconds(), "since_old_exit_s": time.Since(gone).Seconds()})
 		path, argv := o.Argv[0], o.Argv
 		if o.Strace != "" {
-			out := strings.TrimSuffix(o.Record, ".jsonl") + fmt.Sprintf(".restart-%d.strace", attempt)
+			out := paths.RestartTrace(o.Record, attempt)
 			argv = append([]string{o.Strace, "-f", "-ttt", "-T", "-s", "256", "-o", out, "--"}, o.Argv...)
 			path = o.Strace
 		}

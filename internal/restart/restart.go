@@ -27,6 +27,7 @@ import (
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 	"github.com/termux-webui/webui/internal/server"
@@ -44,10 +45,6 @@ const (
 	// EnvStrace, set to 1, runs the restarted server under strace.
 	EnvStrace = "WEBUI_STRACE_RESTART"
 )
-
-// NotBeforeFile is where, under runit on Android, the old process leaves
-// the earliest time the service's run script may start the next one.
-func NotBeforeFile(runDir string) string { return runDir + "/webui.notbefore" }
 
 // Engine restarts this process with the chosen strategy.
 type Engine struct {
@@ -240,8 +237,8 @@ func (e *Engine) supervisor(reason string, h server.Handoff) (server.RestartResu
 	detail := "supervisor: exit " + strconv.Itoa(exitcode.Restart) + " for the supervisor to start the next process"
 	if e.Android {
 		nb := time.Now().Add(e.Config.RestartDelay).Unix()
-		if err := os.WriteFile(NotBeforeFile(e.Config.RunDir), []byte(strconv.FormatInt(nb, 10)+"\n"), 0o600); err != nil {
-			e.Log.Warnf("restart: write %s: %v", NotBeforeFile(e.Config.RunDir), err)
+		if err := os.WriteFile(paths.Run(e.Config.RunDir).NotBefore(), []byte(strconv.FormatInt(nb, 10)+"\n"), 0o600); err != nil {
+			e.Log.Warnf("restart: write %s: %v", paths.Run(e.Config.RunDir).NotBefore(), err)
 		}
 		detail += fmt.Sprintf(", not before %s", time.Unix(nb, 0).Format(time.RFC3339))
 	}

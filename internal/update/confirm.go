@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -122,7 +121,7 @@ func (j *Job) pending(prev string) (Pending, error) {
 		bound = ConfirmTimeout + schedule.Lead + schedule.New(cfg.RestartDelay, cfg.RestartSurvive, cfg.RestartAttempts).Total()
 	}
 	p.Deadline = now.Add(bound)
-	return p, writePending(PendingFile(cfg.StateDir), p)
+	return p, writePending(paths.State(cfg.StateDir).Updates().Pending(), p)
 }
 
 // spawnConfirm starts `webui update confirm` detached, from the .prev
@@ -133,12 +132,12 @@ func (j *Job) spawnConfirm(p Pending) (int, error) {
 	if err := os.MkdirAll(cfg.LogDir, 0o700); err != nil {
 		return 0, err
 	}
-	logf, err := os.OpenFile(filepath.Join(cfg.LogDir, "update.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logf, err := os.OpenFile(paths.Log(cfg.LogDir).Update(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return 0, err
 	}
 	defer logf.Close()
-	path := PendingFile(cfg.StateDir)
+	path := paths.State(cfg.StateDir).Updates().Pending()
 	argv := []string{p.Prev, "update", "confirm", "--pending", path}
 	var env []string
 	if j.req.Server != nil {
@@ -340,7 +339,7 @@ func (c *confirmer) success(pid int) error {
 		_ = os.Remove(p.Prev) // the cached .deb is the way back now
 	}
 	c.event("updated", map[string]any{"pid": pid, "method": p.Method, "took_s": time.Since(p.Started).Seconds()})
-	_ = os.RemoveAll(stagingDir(p.StateDir))
+	_ = os.RemoveAll(paths.State(p.StateDir).Updates().Staging())
 	_ = os.Remove(c.path)
 	c.final(StateDone, fmt.Sprintf("%s (pid %d answers /health)", msg, pid))
 	return nil
@@ -410,7 +409,7 @@ func (c *confirmer) rollback(ctx context.Context, why string) error {
 	}
 	msg := fmt.Sprintf("update to %s failed: %s; rolled back to %s%s", p.To, why, p.From, note)
 	c.event("rolled-back", map[string]any{"why": why, "stopped": stopped, "serving_pid": serving, "note": strings.TrimPrefix(note, "; ")})
-	_ = os.RemoveAll(stagingDir(p.StateDir))
+	_ = os.RemoveAll(paths.State(p.StateDir).Updates().Staging())
 	_ = os.Remove(c.path)
 	c.final(StateRolledBack, msg)
 	return fmt.Errorf("%s", msg)
@@ -422,7 +421,7 @@ func (c *confirmer) rollback(ctx context.Context, why string) error {
 // server runs the new version) or abandoned; a status stuck in a busy
 // state becomes "failed: interrupted"; staging and temp files go.
 func (s *Service) Startup() {
-	if p, err := ReadPending(PendingFile(s.stateDir())); err == nil && CompareVersions(p.To, s.o.Version) == 0 {
+	if p, err := ReadPending(paths.State(s.stateDir()).Updates().Pending()); err == nil && CompareVersions(p.To, s.o.Version) == 0 {
 		s.record(map[string]any{"step": "new-version-started", "from": p.From, "to": p.To})
 		if p.HelperPID > 0 {
 			diag.Go("update confirm reaper", func() { reapChild(p.HelperPID) })
@@ -434,7 +433,7 @@ func (s *Service) Startup() {
 	}
 	defer lock.Release()
 	st, _ := ReadStatus(s.stateDir())
-	p, perr := ReadPending(PendingFile(s.stateDir()))
+	p, perr := ReadPending(paths.State(s.stateDir()).Updates().Pending())
 	switch {
 	case perr == nil && CompareVersions(p.To, s.o.Version) == 0:
 		msg := fmt.Sprintf("updated %s → %s (confirmed by the new server as it started: the confirmation helper was gone)", p.From, p.To)
@@ -456,8 +455,8 @@ func (s *Service) Startup() {
 		s.record(map[string]any{"step": "interrupted", "from": st.From, "to": st.To})
 		s.warnf("%s", msg)
 	}
-	_ = os.Remove(PendingFile(s.stateDir()))
-	_ = os.RemoveAll(stagingDir(s.stateDir()))
+	_ = os.Remove(paths.State(s.stateDir()).Updates().Pending())
+	_ = os.RemoveAll(paths.State(s.stateDir()).Updates().Staging())
 	cleanTemps(s.exe)
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // set moves the job to a state, persisted.
@@ -91,7 +92,7 @@ func (j *Job) Run(ctx context.Context) (err error) {
 		j.status.State, j.status.Message, j.status.UpdatedAt = StateFailed, msg, time.Now().UTC()
 		j.mu.Unlock()
 		j.persist()
-		_ = os.RemoveAll(stagingDir(s.stateDir()))
+		_ = os.RemoveAll(paths.State(s.stateDir()).Updates().Staging())
 		return errors.New(msg)
 	}
 
@@ -128,13 +129,13 @@ func (j *Job) Run(ctx context.Context) (err error) {
 	s.record(map[string]any{"step": "restarting", "from": j.from, "to": j.to, "strategy": p.Strategy, "deadline": p.Deadline})
 	helper, err := j.spawnConfirm(p)
 	if err != nil {
-		_ = os.Remove(PendingFile(s.stateDir()))
+		_ = os.Remove(paths.State(s.stateDir()).Updates().Pending())
 		return fail("starting the confirmation helper", err)
 	}
 	reason := fmt.Sprintf("update %s → %s", j.from, j.to)
 	if err := j.restart(reason); err != nil {
 		_ = syscall.Kill(helper, syscall.SIGKILL)
-		_ = os.Remove(PendingFile(s.stateDir()))
+		_ = os.Remove(paths.State(s.stateDir()).Updates().Pending())
 		return fail("restarting", err)
 	}
 	s.logf("update %s → %s installed; restarting (helper pid %d confirms)", j.from, j.to, helper)
@@ -213,7 +214,7 @@ func (j *Job) install(ctx context.Context) (string, error) {
 	}
 	j.rotateDebCache()
 	pause(PauseInstall)
-	logPath := filepath.Join(stagingDir(j.s.stateDir()), "dpkg.log")
+	logPath := paths.State(j.s.stateDir()).Updates().DpkgLog()
 	if err := dpkgInstall(ctx, j.plan.Dpkg, j.staged, logPath); err != nil {
 		// dpkg may have replaced the binary before failing.
 		if rerr := restorePrev(j.plan.Exe, prev); rerr != nil {
@@ -227,8 +228,8 @@ func (j *Job) install(ctx context.Context) (string, error) {
 // undoInstall reverses install after a later step failed.
 func (j *Job) undoInstall(ctx context.Context, prev string) error {
 	if j.plan.Method == MethodDpkg {
-		if deb := j.cachedDeb("prev", j.from); deb != "" {
-			if err := dpkgInstall(ctx, j.plan.Dpkg, deb, filepath.Join(Dir(j.s.stateDir()), "dpkg-rollback.log")); err == nil {
+		if deb := cachedDeb(paths.State(j.s.stateDir()).Updates().PrevDeb(), j.from); deb != "" {
+			if err := dpkgInstall(ctx, j.plan.Dpkg, deb, paths.State(j.s.stateDir()).Updates().DpkgRollbackLog()); err == nil {
 				_ = os.Remove(prev)
 				return nil
 			}
@@ -242,7 +243,7 @@ func (j *Job) finishNoRestart(msg string) {
 	if j.plan.Method == MethodDpkg {
 		cacheDeb(j.s.stateDir(), j.staged, j.to)
 	}
-	_ = os.RemoveAll(stagingDir(j.s.stateDir()))
+	_ = os.RemoveAll(paths.State(j.s.stateDir()).Updates().Staging())
 	j.s.record(map[string]any{"step": "updated", "from": j.from, "to": j.to, "method": j.plan.Method, "restart": false})
 	j.s.logf("%s", msg)
 	j.mu.Lock()

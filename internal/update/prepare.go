@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 )
 
@@ -105,13 +106,13 @@ func (s *Service) Prepare(ctx context.Context, req ApplyRequest) (_ *Job, err er
 			if !errors.Is(err, errUpToDate) && !errors.Is(err, errDeclined) {
 				s.recordRefusal(j, err)
 			}
-			_ = os.RemoveAll(stagingDir(s.stateDir())) // an offline artifact is staged early
+			_ = os.RemoveAll(paths.State(s.stateDir()).Updates().Staging()) // an offline artifact is staged early
 			lock.Release()
 		}
 	}()
 	// An earlier apply killed midway leaves files behind; we hold the
 	// lock, so nobody else is using them.
-	_ = os.RemoveAll(stagingDir(s.stateDir()))
+	_ = os.RemoveAll(paths.State(s.stateDir()).Updates().Staging())
 	cleanTemps(s.exe)
 
 	if j.plan, err = planInstall(s.exe); err != nil {
@@ -135,7 +136,7 @@ func (s *Service) Prepare(ctx context.Context, req ApplyRequest) (_ *Job, err er
 		return nil, errorf(409, "refusing to downgrade from %s to %s (allow it with --allow-downgrade, or {\"allow_downgrade\":true})", j.from, j.to)
 	}
 	if !j.verified {
-		if err := checkSpace(Dir(s.stateDir()), j.art.Size, 2, "downloading and installing the update"); err != nil {
+		if err := checkSpace(string(paths.State(s.stateDir()).Updates()), j.art.Size, 2, "downloading and installing the update"); err != nil {
 			return nil, err
 		}
 	}
@@ -242,7 +243,7 @@ func (j *Job) fromArtifact(ctx context.Context, file, sig string) error {
 	if err != nil {
 		return errorf(400, "--sig: %v (the detached signature: base64 ed25519 over the file's bytes, from `webui release sign`)", err)
 	}
-	if err := checkSpace(Dir(s.stateDir()), st.Size(), 2, "staging and installing the update"); err != nil {
+	if err := checkSpace(string(paths.State(s.stateDir()).Updates()), st.Size(), 2, "staging and installing the update"); err != nil {
 		return err
 	}
 	staged, err := j.stagePath(filepath.Base(file))
@@ -336,7 +337,7 @@ func binaryVersion(ctx context.Context, path string) (string, error) {
 
 // stagePath makes the staging dir and names a file in it.
 func (j *Job) stagePath(base string) (string, error) {
-	dir := stagingDir(j.s.stateDir())
+	dir := paths.State(j.s.stateDir()).Updates().Staging()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("staging dir: %w", err)
 	}

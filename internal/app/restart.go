@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/handoff"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart"
@@ -42,7 +43,7 @@ func RestartHelper(ctx context.Context, env Env, args []string) error {
 	if o.OldPID <= 0 || len(o.Argv) == 0 || !filepath.IsAbs(o.Argv[0]) {
 		return exitcode.Newf(exitcode.Usage, "restart-helper: need --old-pid and an absolute server command after --")
 	}
-	if env.Getenv(restart.EnvStrace) == "1" {
+	if env.Getenv(handoff.StraceRestart) == "1" {
 		if p, err := proc.LookPath("strace"); err == nil {
 			o.Strace = p
 		}

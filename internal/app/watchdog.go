@@ -17,6 +17,7 @@ import (
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/handoff"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 )
@@ -93,7 +94,7 @@ func Watchdog(ctx context.Context, env Env, args []string) error {
 		}
 	})
 
-	restarts, _ := strconv.Atoi(env.Getenv("WEBUI_WATCHDOG_RESTARTS"))
+	restarts, _ := strconv.Atoi(env.Getenv(handoff.WatchdogRestarts))
 	w := ctl.NewWatchdog(inst, ctl.WatchdogOptions{
 		Interval: *interval, Timeout: *timeout, Failures: *failures, StartWait: *wait, KillAfter: *killAfter,
 		StableAfter: *stable, Backoff: ctl.Backoff{Base: *base, Max: *maxDelay}, ConfigFile: cfg.ConfigFile,
@@ -105,7 +106,7 @@ func Watchdog(ctx context.Context, env Env, args []string) error {
 			return ctlInstance(cfg, *given)
 		},
 		Logf: logf, Describe: Line,
-		Restarts: restarts, PrevExit: env.Getenv("WEBUI_WATCHDOG_PREV_EXIT"),
+		Restarts: restarts, PrevExit: env.Getenv(handoff.WatchdogPrevExit),
 	})
 	return w.Run(ctx)
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/handoff"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
@@ -257,17 +258,7 @@ func (i *Instance) serverEnv() []string {
 	if env == nil {
 		env = os.Environ()
 	}
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case proc.EnvPIDFileFD, "WEBUI_LISTEN_FD", "WEBUI_LISTEN_PID", "WEBUI_RESTART_OF",
-			"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WEBUI_WATCHDOG_RESTARTS", "WEBUI_WATCHDOG_PREV_EXIT", "WEBUI_WATCHDOG_LOOP":
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
+	return handoff.StripHandoff(env)
 }
 
 // tailFrom returns the last n lines of path written after offset.

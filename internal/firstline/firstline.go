@@ -1,6 +1,7 @@
 // Package firstline runs webui's first user code. cmd/webui imports it before
-// anything else, and it imports nothing heavier than os, syscall and strconv,
-// so its init runs before the rest of the program is initialised.
+// anything else, and it imports nothing heavier than os, syscall and strconv
+// (and leaf packages built on them), so its init runs before the rest of the
+// program is initialised.
 //
 // For a server process (`webui`, `webui serve`) it writes the first-line
 // marker: the first event of this lifetime's record, under the state dir.
@@ -19,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/termux-webui/webui/internal/handoff"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/version"
 )
@@ -78,7 +80,7 @@ func init() {
 		b.WriteString(`,"start_ticks":`)
 		b.WriteString(ticks)
 	}
-	if r := os.Getenv("WEBUI_RESTART_OF"); r != "" {
+	if r := os.Getenv(handoff.RestartOf); r != "" {
 		b.WriteString(`,"restart_of":`)
 		b.WriteString(strconv.Quote(r))
 	}

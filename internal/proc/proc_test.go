@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/termux-webui/webui/internal/handoff"
 	"golang.org/x/sys/unix"
 )
 
@@ -66,7 +67,7 @@ func helperExec(path string) {
 	time.Sleep(100 * time.Millisecond) // let the parent see the pre-exec holder
 	var env []string
 	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, envExec+"=") && !strings.HasPrefix(e, EnvPIDFileFD+"=") {
+		if !strings.HasPrefix(e, envExec+"=") && !strings.HasPrefix(e, handoff.PIDFileFD+"=") {
 			env = append(env, e)
 		}
 	}
@@ -85,7 +86,7 @@ func helperInherit(path string) {
 		helperFail("inherit", err)
 	}
 	result := "fallback"
-	if os.Getenv(EnvPIDFileFD) == strconv.Itoa(int(p.File().Fd())) {
+	if os.Getenv(handoff.PIDFileFD) == strconv.Itoa(int(p.File().Fd())) {
 		result = "adopted"
 	}
 	if !cloexec(p.File()) {
@@ -846,7 +847,7 @@ func TestInheritFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	name, v, _ := strings.Cut(kv, "=")
-	if name != EnvPIDFileFD || v != strconv.Itoa(int(p.File().Fd())) || cloexec(p.File()) {
+	if name != handoff.PIDFileFD || v != strconv.Itoa(int(p.File().Fd())) || cloexec(p.File()) {
 		t.Fatalf("KeepAcrossExec = %q, cloexec %v", kv, cloexec(p.File()))
 	}
 	if err := p.CloseOnExec(); err != nil || !cloexec(p.File()) {
@@ -857,7 +858,7 @@ func TestInheritFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	q, err := Inherit(path, func(k string) string {
-		if k == EnvPIDFileFD {
+		if k == handoff.PIDFileFD {
 			return strconv.Itoa(nfd)
 		}
 		return ""

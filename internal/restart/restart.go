@@ -27,23 +27,11 @@ import (
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/handoff"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 	"github.com/termux-webui/webui/internal/server"
-)
-
-// Environment passed to the next image or process.
-const (
-	// EnvListenFD names the inherited listening socket's fd; EnvListenPID
-	// is the pid it was meant for, so a stray variable is never trusted.
-	EnvListenFD  = "WEBUI_LISTEN_FD"
-	EnvListenPID = "WEBUI_LISTEN_PID"
-	// EnvRestartOf carries the previous lifetime's id into the next
-	// first-line marker.
-	EnvRestartOf = "WEBUI_RESTART_OF"
-	// EnvStrace, set to 1, runs the restarted server under strace.
-	EnvStrace = "WEBUI_STRACE_RESTART"
 )
 
 // Engine restarts this process with the chosen strategy.
@@ -115,16 +103,7 @@ func (e *Engine) nextEnv(extra ...string) []string {
 	if env == nil {
 		env = os.Environ()
 	}
-	out := make([]string, 0, len(env)+len(extra))
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case EnvListenFD, EnvListenPID, EnvRestartOf, proc.EnvPIDFileFD, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES":
-			continue
-		}
-		out = append(out, kv)
-	}
-	return append(out, extra...)
+	return append(handoff.StripHandoff(env), extra...)
 }
 
 func (e *Engine) args() []string {
@@ -147,9 +126,9 @@ func (e *Engine) execInPlace(exe, reason string, h server.Handoff) (server.Resta
 		return server.RestartResult{}, fmt.Errorf("clear close-on-exec on the listener: %w", errno)
 	}
 	extra := []string{
-		EnvListenFD + "=" + strconv.Itoa(fd),
-		EnvListenPID + "=" + strconv.Itoa(os.Getpid()),
-		EnvRestartOf + "=" + e.Recorder.ID(),
+		handoff.ListenFD + "=" + strconv.Itoa(fd),
+		handoff.ListenPID + "=" + strconv.Itoa(os.Getpid()),
+		handoff.RestartOf + "=" + e.Recorder.ID(),
 	}
 	e.Recorder.PreRestart("exec", map[string]any{"reason": reason, "exe": exe, "listen_fd": fd})
 	e.Recorder.Exiting(server.ReasonRestart, "exec in place ("+reason+")", exitcode.OK)
@@ -201,7 +180,7 @@ func (e *Engine) delayed(exe, reason string, h server.Handoff) (server.RestartRe
 		// even after an update renamed a new binary into place): a broken new
 		// release must not take the restart helper down with it.
 		pid, err := proc.Spawn("/proc/self/exe", argv, proc.Attr{
-			Env:    e.nextEnv(EnvRestartOf + "=" + e.Recorder.ID()),
+			Env:    e.nextEnv(handoff.RestartOf + "=" + e.Recorder.ID()),
 			Stdout: os.Stdout,
 			Stderr: os.Stderr,
 			Setsid: true,
@@ -262,24 +241,24 @@ func healthHost(addr string) string {
 }
 
 // Inherited returns the listening socket handed over by the previous image
-// (our own WEBUI_LISTEN_FD, or systemd's LISTEN_FDS socket activation),
-// and clears the variables so no child inherits them.
+// (our own handoff.ListenFD, or systemd socket activation), and clears the
+// variables so no child inherits them.
 func Inherited(getenv func(string) string) (*os.File, error) {
 	defer func() {
-		for _, k := range []string{EnvListenFD, EnvListenPID, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", proc.EnvPIDFileFD} {
+		for _, k := range handoff.Listener {
 			os.Unsetenv(k)
 		}
 	}()
 	pid := strconv.Itoa(os.Getpid())
 	fd := -1
 	switch {
-	case getenv(EnvListenFD) != "" && getenv(EnvListenPID) == pid:
-		n, err := strconv.Atoi(getenv(EnvListenFD))
+	case getenv(handoff.ListenFD) != "" && getenv(handoff.ListenPID) == pid:
+		n, err := strconv.Atoi(getenv(handoff.ListenFD))
 		if err != nil || n < 3 {
-			return nil, fmt.Errorf("bad %s=%q", EnvListenFD, getenv(EnvListenFD))
+			return nil, fmt.Errorf("bad %s=%q", handoff.ListenFD, getenv(handoff.ListenFD))
 		}
 		fd = n
-	case getenv("LISTEN_FDS") == "1" && getenv("LISTEN_PID") == pid:
+	case getenv(handoff.SystemdListenFDs) == "1" && getenv(handoff.SystemdListenPID) == pid:
 		fd = 3
 	default:
 		return nil, nil

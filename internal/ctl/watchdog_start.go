@@ -147,9 +147,9 @@ func (w *Watchdog) recordStart(t0 time.Time, res StartResult, err error) {
 	if pid == 0 || pid == w.serverPID {
 		return
 	}
-	_ = diag.AppendHelperEvent(rec, "spawned", map[string]any{"pid": pid, "by": schedule.ByWatchdog, "t": t0.UTC()})
+	_ = diag.AppendEvent(rec, diag.Event{Event: diag.EvHelper, Step: "spawned", PID: pid, By: schedule.ByWatchdog, T: t0.UTC()})
 	if se != nil && se.Signal != 0 {
-		_ = diag.AppendHelperEvent(rec, "killed", map[string]any{"pid": pid, "by": schedule.ByWatchdog, "signal": int(se.Signal),
-			"detail": fmt.Sprintf("pid %d killed by %s before it answered /health", pid, diag.SignalName(se.Signal))})
+		_ = diag.AppendEvent(rec, diag.Event{Event: diag.EvHelper, Step: "killed", PID: pid, By: schedule.ByWatchdog, Signal: int(se.Signal),
+			Detail: fmt.Sprintf("pid %d killed by %s before it answered /health", pid, diag.SignalName(se.Signal))})
 	}
 }

@@ -238,7 +238,7 @@ func TestVerdicts(t *testing.T) {
 			want: map[string]want{idOf(at(0), 107): {verdict: DiedInStartup, summary: []string{"before the signal trap was installed"}}}},
 		{name: "died in startup: config error", lives: []life{{pid: 108, start: at(0), events: []map[string]any{
 			ev(EvExit, at(time.Millisecond), "reason", ReasonConfigError, "detail", `webui.conf:3: unknown key "adr"`, "code", 2)}}},
-			want: map[string]want{idOf(at(0), 108): {verdict: DiedInStartup, summary: []string{`config error: webui.conf:3: unknown key "adr"`}, reason: ReasonConfigError}}},
+			want: map[string]want{idOf(at(0), 108): {verdict: DiedInStartup, summary: []string{`config error: webui.conf:3: unknown key "adr"`}, reason: string(ReasonConfigError)}}},
 		{name: "died before listening: never ready", lives: []life{{pid: 109, start: at(0), events: []map[string]any{ev(EvInstalled, at(time.Millisecond))}}},
 			want: map[string]want{idOf(at(0), 109): {verdict: DiedBeforeListening, summary: []string{"never became ready"}}}},
 		{name: "died before listening: port in use", lives: []life{{pid: 110, start: at(0), events: []map[string]any{ev(EvInstalled, at(time.Millisecond)),
@@ -607,19 +607,20 @@ func TestIntent(t *testing.T) {
 	}
 }
 
-func TestAppendHelperEvent(t *testing.T) {
+func TestAppendEvent(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "r.jsonl")
-	if err := AppendHelperEvent(path, "spawned", map[string]any{"pid": 7}); err == nil {
+	spawned := Event{Event: EvHelper, Step: "spawned", PID: 7}
+	if err := AppendEvent(path, spawned); err == nil {
 		t.Errorf("appended to a record that does not exist")
 	}
-	if err := AppendHelperEvent("", "spawned", nil); err == nil {
+	if err := AppendEvent("", spawned); err == nil {
 		t.Errorf("appended to no record")
 	}
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := AppendHelperEvent(path, "spawned", map[string]any{"pid": 7}); err != nil {
+	if err := AppendEvent(path, spawned); err != nil {
 		t.Fatal(err)
 	}
 	var e map[string]any

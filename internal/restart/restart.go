@@ -130,8 +130,8 @@ func (e *Engine) execInPlace(exe, reason string, h server.Handoff) (server.Resta
 		handoff.ListenPID + "=" + strconv.Itoa(os.Getpid()),
 		handoff.RestartOf + "=" + e.Recorder.ID(),
 	}
-	e.Recorder.PreRestart("exec", map[string]any{"reason": reason, "exe": exe, "listen_fd": fd})
-	e.Recorder.Exiting(server.ReasonRestart, "exec in place ("+reason+")", exitcode.OK)
+	e.Recorder.PreRestart("exec", diag.Event{Reason: reason, Exe: exe, ListenFD: fd})
+	e.Recorder.Exiting(diag.ReasonRestart, "exec in place ("+reason+")", exitcode.OK)
 	if e.PIDFile != nil {
 		if kv, err := e.PIDFile.KeepAcrossExec(); err == nil {
 			extra = append(extra, kv)
@@ -195,8 +195,8 @@ func (e *Engine) delayed(exe, reason string, h server.Handoff) (server.RestartRe
 	if err := schedule.WriteIntent(cfg.RunDir, in); err != nil {
 		e.Log.Warnf("restart: %v", err)
 	}
-	e.Recorder.PreRestart("delayed", map[string]any{"reason": reason, "by": in.By, "helper_pid": in.HelperPID,
-		"delay_s": sched.Delay.Seconds(), "schedule": in.Schedule})
+	e.Recorder.PreRestart("delayed", diag.Event{Reason: reason, By: in.By, HelperPID: in.HelperPID,
+		DelayS: sched.Delay.Seconds(), Schedule: in.Schedule})
 	e.Log.Infof("restart: %s %s after this process exits; serving %s more first", what, sched.Delay, schedule.Lead)
 	lead := e.lead
 	if lead == nil {
@@ -221,7 +221,7 @@ func (e *Engine) supervisor(reason string, h server.Handoff) (server.RestartResu
 		}
 		detail += fmt.Sprintf(", not before %s", time.Unix(nb, 0).Format(time.RFC3339))
 	}
-	e.Recorder.PreRestart("supervisor", map[string]any{"reason": reason})
+	e.Recorder.PreRestart("supervisor", diag.Event{Reason: reason})
 	if _, err := h.Drain(false); err != nil {
 		e.Log.Warnf("restart: drain: %v", err)
 	}

@@ -86,7 +86,7 @@ func (j *Job) Run(ctx context.Context) (err error) {
 			msg += "; nothing was changed"
 		}
 		// The record first: whoever sees the status can find the evidence.
-		s.record(map[string]any{"step": "failed", "from": j.from, "to": j.to, "while": step, "error": e.Error()})
+		s.record(diag.Event{Step: "failed", From: j.from, To: j.to, While: step, Error: e.Error()})
 		s.warnf("%s", msg)
 		j.mu.Lock()
 		j.status.State, j.status.Message, j.status.UpdatedAt = StateFailed, msg, time.Now().UTC()
@@ -112,7 +112,7 @@ func (j *Job) Run(ctx context.Context) (err error) {
 		return fail("installing", err)
 	}
 	installed = true
-	s.record(map[string]any{"step": "installed", "from": j.from, "to": j.to, "method": j.plan.Method, "prev": prev})
+	s.record(diag.Event{Step: "installed", From: j.from, To: j.to, Method: j.plan.Method, Prev: prev})
 
 	restartable := j.req.Restart != nil || j.req.Server != nil
 	if !restartable {
@@ -126,7 +126,7 @@ func (j *Job) Run(ctx context.Context) (err error) {
 	}
 	pause(PauseRestart)
 	j.set(StateRestarting, fmt.Sprintf("restarting into %s", j.to))
-	s.record(map[string]any{"step": "restarting", "from": j.from, "to": j.to, "strategy": p.Strategy, "deadline": p.Deadline})
+	s.record(diag.Event{Step: "restarting", From: j.from, To: j.to, Strategy: p.Strategy, Deadline: p.Deadline})
 	helper, err := j.spawnConfirm(p)
 	if err != nil {
 		_ = os.Remove(paths.State(s.stateDir()).Updates().Pending())
@@ -244,7 +244,7 @@ func (j *Job) finishNoRestart(msg string) {
 		cacheDeb(j.s.stateDir(), j.staged, j.to)
 	}
 	_ = os.RemoveAll(paths.State(j.s.stateDir()).Updates().Staging())
-	j.s.record(map[string]any{"step": "updated", "from": j.from, "to": j.to, "method": j.plan.Method, "restart": false})
+	j.s.record(diag.Event{Step: "updated", From: j.from, To: j.to, Method: j.plan.Method, Restart: new(false)})
 	j.s.logf("%s", msg)
 	j.mu.Lock()
 	j.status.State, j.status.Message, j.status.UpdatedAt = StateDone, msg, time.Now().UTC()

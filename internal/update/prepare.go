@@ -158,7 +158,7 @@ func (s *Service) Prepare(ctx context.Context, req ApplyRequest) (_ *Job, err er
 	s.mu.Unlock()
 	j.persist()
 	s.logf("update %s → %s: %s (%s, %d bytes)", j.from, j.to, j.plan.Method, j.art.URL, j.art.Size)
-	s.record(map[string]any{"step": "started", "from": j.from, "to": j.to, "method": j.plan.Method, "url": j.art.URL, "size": j.art.Size})
+	s.record(diag.Event{Step: "started", From: j.from, To: j.to, Method: j.plan.Method, URL: j.art.URL, Size: j.art.Size})
 	return j, nil
 }
 
@@ -175,7 +175,7 @@ func IsUpToDate(err error) bool { return errors.Is(err, errUpToDate) }
 
 // recordRefusal notes an apply that was refused after taking the lock.
 func (s *Service) recordRefusal(j *Job, err error) {
-	s.record(map[string]any{"step": "refused", "from": j.from, "to": j.to, "error": err.Error()})
+	s.record(diag.Event{Step: "refused", From: j.from, To: j.to, Error: err.Error()})
 	s.warnf("update refused: %v", err)
 	st := Status{State: StateFailed, From: j.from, To: j.to, Method: j.plan.Method, Message: "update refused: " + err.Error()}
 	_ = WriteStatus(s.stateDir(), st)

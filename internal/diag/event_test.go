@@ -163,3 +163,30 @@ func TestEventRoundTrip(t *testing.T) {
 		t.Errorf("round trip %s:\n got %+v (%v)\nwant %+v", b, out, err, in)
 	}
 }
+
+// parseEvent accepts exactly the lines the map-based reader of older
+// versions accepted, and what it reads writes back readable.
+func FuzzParseEvent(f *testing.F) {
+	for _, s := range []string{`{"event":"exit","code":0,"signal":15}`, `{"pid":"x"}`, `{"pid":null}`, `null`, `[1]`,
+		`{"event":"ready","t":"2026-11-27T00:00:00Z","addr":"a"}`, `{"t":"x","stacks":1}`, `{"restart":false,"stopped":[1]}`, `{"Event":"exit"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		ev, err := parseEvent(line)
+		var m map[string]any
+		oldOK := json.Unmarshal(line, &m) == nil && wrongType(m) == ""
+		if (err == nil) != oldOK {
+			t.Fatalf("%q: parseEvent error %v, the old reader accepted it: %v", line, err, oldOK)
+		}
+		if err != nil {
+			return
+		}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if _, err := parseEvent(b); err != nil {
+			t.Fatalf("%q read as %s, which does not read back: %v", line, b, err)
+		}
+	})
+}

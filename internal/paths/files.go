@@ -86,9 +86,12 @@ func (u Updates) DpkgLog() string { return join(u.Staging(), "dpkg.log") }
 func (u Updates) DpkgRollbackLog() string { return join(string(u), "dpkg-rollback.log") }
 
 // CurrentDeb and PrevDeb are the cached .debs of the version the last dpkg
-// update installed and of the one before it (each with a .version file).
+// update installed and of the one before it.
 func (u Updates) CurrentDeb() string { return join(string(u), "current.deb") }
 func (u Updates) PrevDeb() string    { return join(string(u), "prev.deb") }
+
+// DebVersion names the version a cached .deb holds.
+func DebVersion(deb string) string { return deb + ".version" }
 
 // Run is a run directory: the pid files, locks and markers that say who
 // runs and what it is about to do.

@@ -18,7 +18,7 @@ func TestFileNames(t *testing.T) {
 		{string(u), "/s/updates"}, {u.Pending(), "/s/updates/pending.json"}, {u.Status(), "/s/updates/status.json"},
 		{u.ApplyLock(), "/s/updates/apply.lock"}, {u.LastCheck(), "/s/updates/check.json"}, {u.Staging(), "/s/updates/staging"},
 		{u.DpkgLog(), "/s/updates/staging/dpkg.log"}, {u.DpkgRollbackLog(), "/s/updates/dpkg-rollback.log"},
-		{u.CurrentDeb(), "/s/updates/current.deb"}, {u.PrevDeb(), "/s/updates/prev.deb"},
+		{u.CurrentDeb(), "/s/updates/current.deb"}, {u.PrevDeb(), "/s/updates/prev.deb"}, {DebVersion(u.PrevDeb()), "/s/updates/prev.deb.version"},
 		{run.PIDFile(), "/r/webui.pid"}, {run.NotBefore(), "/r/webui.notbefore"}, {run.Stopped(), "/r/webui.stopped"},
 		{run.WatchdogPID(), "/r/webui-watchdog.pid"}, {run.WatchdogState(), "/r/webui-watchdog.json"}, {run.Intent(), "/r/webui.intent"},
 		{run.RestartIntent(), "/r/webui.restart"}, {run.RestartLock(), "/r/webui-restart.lock"},

@@ -9,12 +9,12 @@ import (
 )
 
 // The .deb cache: the .deb of the version installed by the last dpkg
-// update (current.deb) and of the one before (prev.deb), each with a
-// .version file. A dpkg rollback reinstalls prev.deb.
+// update and of the one before, each with a file naming its version. A
+// dpkg rollback reinstalls the previous one.
 
 // cachedDeb is deb if it is cached for version, else "".
 func cachedDeb(deb, version string) string {
-	b, err := os.ReadFile(deb + ".version")
+	b, err := os.ReadFile(paths.DebVersion(deb))
 	if err != nil || strings.TrimSpace(string(b)) != version {
 		return ""
 	}
@@ -28,13 +28,13 @@ func cachedDeb(deb, version string) string {
 // one a rollback reinstalls.
 func (j *Job) rotateDebCache() {
 	u := paths.State(j.s.stateDir()).Updates()
-	_ = os.Remove(u.PrevDeb() + ".version")
+	_ = os.Remove(paths.DebVersion(u.PrevDeb()))
 	_ = os.Remove(u.PrevDeb())
 	if cachedDeb(u.CurrentDeb(), j.from) == "" {
 		return
 	}
 	if os.Rename(u.CurrentDeb(), u.PrevDeb()) == nil {
-		_ = os.Rename(u.CurrentDeb()+".version", u.PrevDeb()+".version")
+		_ = os.Rename(paths.DebVersion(u.CurrentDeb()), paths.DebVersion(u.PrevDeb()))
 	}
 }
 
@@ -45,10 +45,10 @@ func cacheDeb(stateDir, staged, version string) {
 	if err := copyFile(staged, tmp); err != nil {
 		return
 	}
-	_ = os.Remove(cur + ".version")
+	_ = os.Remove(paths.DebVersion(cur))
 	if os.Rename(tmp, cur) != nil {
 		_ = os.Remove(tmp)
 		return
 	}
-	_ = config.WriteFileAtomic(cur+".version", []byte(version+"\n"), 0o600)
+	_ = config.WriteFileAtomic(paths.DebVersion(cur), []byte(version+"\n"), 0o600)
 }

@@ -43,7 +43,8 @@ test: gen lint
 FUZZTIME ?= 2s
 FUZZ     := internal/config:FuzzParse internal/config:FuzzSetKey \
             internal/server:FuzzHostAllowed internal/server:FuzzSameOrigin \
-            internal/auth:FuzzVerifySession internal/apps:FuzzParseApp \
+            internal/auth:FuzzVerifySession internal/diag:FuzzParseEvent \
+            internal/apps:FuzzParseApp \
             internal/apps/proxy:FuzzMatch internal/apps/proxy:FuzzRewriteLocation
 fuzz:
 	@set -e; for t in $(FUZZ); do \

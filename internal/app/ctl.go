@@ -14,6 +14,7 @@ import (
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 )
@@ -120,7 +121,7 @@ func ctlInstance(cfg *config.Config, serveArgs []string) (*ctl.Instance, error) 
 	}
 	return &ctl.Instance{
 		Addr: cfg.Addr, RunDir: cfg.RunDir, LogDir: cfg.LogDir, StateDir: cfg.StateDir,
-		PIDFile: PIDFile(cfg.RunDir), Exe: exe, ServeArgs: serveArgs,
+		PIDFile: paths.Run(cfg.RunDir).PIDFile(), Exe: exe, ServeArgs: serveArgs,
 		Android: detectPlatform().Android.Value, RestartDelay: cfg.RestartDelay,
 		Schedule: schedule.New(cfg.RestartDelay, cfg.RestartSurvive, cfg.RestartAttempts),
 	}, nil
@@ -196,7 +197,7 @@ func ctlStop(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if *withWatchdog {
-		if pid, held, err := proc.Read(inst.WatchdogPIDFile()); err == nil && held && pid > 0 {
+		if pid, held, err := proc.Read(paths.Run(inst.RunDir).WatchdogPID()); err == nil && held && pid > 0 {
 			if _, err := proc.Terminate(ctx, pid, 5*time.Second); err != nil {
 				return fmt.Errorf("stop the watchdog: %w", err)
 			}
@@ -347,7 +348,7 @@ func ctlLogs(ctx context.Context, env Env, args []string) error {
 			cancel() // the reader went away (a closed pipe)
 		}
 	}
-	err = ctl.Logs(ctx, inst.LogFile(), ctl.LogOptions{Lines: *n, Follow: follow}, emit)
+	err = ctl.Logs(ctx, paths.Log(inst.LogDir).Server(), ctl.LogOptions{Lines: *n, Follow: follow}, emit)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/termux-webui/webui/internal/paths"
+
 	"github.com/termux-webui/webui/internal/app"
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
@@ -44,9 +46,9 @@ func (s *sandbox) lifetime(start time.Time, pid int, crash string, events ...str
 		t := start.Add(time.Duration(i+1) * time.Second).UTC().Format(time.RFC3339Nano)
 		fmt.Fprintf(&b, `{"t":%q,%s`+"\n", t, strings.TrimPrefix(e, "{"))
 	}
-	s.write(filepath.Join(diag.Dir(s.state), id+".jsonl"), b.String())
+	s.write(paths.State(s.state).Lifetimes().Record(id), b.String())
 	if crash != "" {
-		s.write(filepath.Join(diag.Dir(s.state), id+".crash"), crash)
+		s.write(filepath.Join(string(paths.State(s.state).Lifetimes()), id+".crash"), crash)
 	}
 	return id
 }
@@ -173,7 +175,7 @@ func TestCtlStatus(t *testing.T) {
 	t.Run("dead", func(t *testing.T) {
 		s := newSandbox(t)
 		_, _, crashed := craftLives(s)
-		s.write(app.PIDFile(s.runDir), fmt.Sprintln(deadPID(t, 3)))
+		s.write(paths.Run(s.runDir).PIDFile(), fmt.Sprintln(deadPID(t, 3)))
 		r, st := ctlStatus(t, s)
 		last, _ := st["last_death"].(map[string]any)
 		if r.code != ctl.StatusDead || st["state"] != ctl.StateDead || last["id"] != crashed {
@@ -229,7 +231,7 @@ func holdPIDFile(t *testing.T, s *sandbox) *proc.PIDFile {
 	if err := os.MkdirAll(s.runDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	pf, err := proc.Acquire(app.PIDFile(s.runDir))
+	pf, err := proc.Acquire(paths.Run(s.runDir).PIDFile())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +274,7 @@ func TestWatchdogCheck(t *testing.T) {
 	if err := os.MkdirAll(s.runDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	wd, err := proc.Acquire((&ctl.Instance{RunDir: s.runDir}).WatchdogPIDFile())
+	wd, err := proc.Acquire(paths.Run(s.runDir).WatchdogPID())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +341,7 @@ func TestCtlLogs(t *testing.T) {
 	for i, msg := range []string{"first", "second", "third"} {
 		lines = append(lines, fmt.Sprintf(`{"level":"info","msg":%q,"time":"2026-11-01T10:00:0%dZ","n":%d}`, msg, i, i))
 	}
-	s.write((&ctl.Instance{LogDir: s.log}).LogFile(), strings.Join(lines, "\n")+"\n")
+	s.write(paths.Log(s.log).Server(), strings.Join(lines, "\n")+"\n")
 
 	r := s.run(app.Ctl, "", "logs", "-n", "2")
 	r.expect(t, exitcode.OK, "")
@@ -467,7 +469,7 @@ func TestServeInProcess(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop when its context ended")
 	}
-	if _, held, err := proc.Read(app.PIDFile(s.runDir)); held {
+	if _, held, err := proc.Read(paths.Run(s.runDir).PIDFile()); held {
 		t.Errorf("pid file still held after serve: %v", err)
 	}
 	r := s.run(app.Diagnose, "", "--json", "-n", "1")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // Diagnose is `webui diagnose`: how the last lifetimes ended, one line each.
@@ -57,7 +58,7 @@ func Diagnose(_ context.Context, env Env, args []string) error {
 		return encodeJSON(env.Stdout, lts)
 	}
 	if len(lts) == 0 {
-		fmt.Fprintf(env.Stdout, "no lifetimes recorded in %s\n", diag.Dir(cfg.StateDir))
+		fmt.Fprintf(env.Stdout, "no lifetimes recorded in %s\n", paths.State(cfg.StateDir).Lifetimes())
 		return nil
 	}
 	for _, lt := range lts {

@@ -8,8 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/handoff"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart"
 	"github.com/termux-webui/webui/internal/restart/schedule"
@@ -41,13 +42,13 @@ func RestartHelper(ctx context.Context, env Env, args []string) error {
 		return exitcode.New(exitcode.Usage, err)
 	}
 	if o.RunDir != "" {
-		o.StoppedFile = filepath.Join(o.RunDir, ctl.StoppedName)
+		o.StoppedFile = paths.Run(o.RunDir).Stopped()
 	}
 	o.Argv = fs.Args()
 	if o.OldPID <= 0 || len(o.Argv) == 0 || !filepath.IsAbs(o.Argv[0]) {
 		return exitcode.Newf(exitcode.Usage, "restart-helper: need --old-pid and an absolute server command after --")
 	}
-	if env.Getenv(restart.EnvStrace) == "1" {
+	if env.Getenv(handoff.StraceRestart) == "1" {
 		if p, err := proc.LookPath("strace"); err == nil {
 			o.Strace = p
 		}

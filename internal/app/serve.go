@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -78,7 +77,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 
 	// The pid file stays locked for the server's whole life (and across an
 	// exec restart), so a second instance is refused, not started.
-	pf, err := proc.Inherit(PIDFile(cfg.RunDir), env.Getenv)
+	pf, err := proc.Inherit(paths.Run(cfg.RunDir).PIDFile(), env.Getenv)
 	if err != nil {
 		var le *proc.LockedError
 		if errors.As(err, &le) {
@@ -138,7 +137,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	engine := &restart.Engine{
 		Strategy: strategy, Android: report.Android.Value, Config: cfg, Recorder: rec, PIDFile: pf, Log: syncedLog{lg},
 		Watchdog: func() bool {
-			_, held, err := proc.Read((&ctl.Instance{RunDir: cfg.RunDir}).WatchdogPIDFile())
+			_, held, err := proc.Read(paths.Run(cfg.RunDir).WatchdogPID())
 			return err == nil && held
 		},
 	}
@@ -177,7 +176,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		Report:   &report,
 		Watchdog: func() any { return (&ctl.Instance{RunDir: cfg.RunDir}).Watchdog() },
 		FollowLog: func(ctx context.Context, lines int, follow bool, emit func(string)) error {
-			return ctl.Logs(ctx, filepath.Join(cfg.LogDir, logging.FileName), ctl.LogOptions{Lines: lines, Follow: follow}, emit)
+			return ctl.Logs(ctx, paths.Log(cfg.LogDir).Server(), ctl.LogOptions{Lines: lines, Follow: follow}, emit)
 		},
 		Auth: authz,
 		// In a terminal, print the sign-in link, as Jupyter does. Never in
@@ -257,9 +256,6 @@ func Platform(_ context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "restart strategy: %s (%s)\n", strategy, why)
 	return nil
 }
-
-// PIDFile is the running server's pid file in runDir.
-func PIDFile(runDir string) string { return paths.Run(runDir).PIDFile() }
 
 // sameAddr: does an inherited socket listening on have serve want? Port 0
 // (any port) accepts whatever was inherited.

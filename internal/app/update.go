@@ -9,9 +9,6 @@ import (
 	"io"
 	"log"
 	"os"
-	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +17,7 @@ import (
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/server"
 	"github.com/termux-webui/webui/internal/update"
 	"github.com/termux-webui/webui/internal/version"
@@ -162,7 +160,7 @@ func updateApply(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return exitcode.Newf(exitcode.Failure, "the server (pid %d) does not answer /health (%v): an update would restart it blind; see `webui ctl status`", pid, err)
 		}
-		srv = &update.ServerInfo{PID: pid, HealthAddr: addr, Strategy: h.Restart.Strategy, Record: lifetimeRecord(cfg.StateDir, pid), Args: update.ServerArgs(pid)}
+		srv = &update.ServerInfo{PID: pid, HealthAddr: addr, Strategy: h.Restart.Strategy, Record: diag.RecordOf(cfg.StateDir, pid), Args: update.ServerArgs(pid)}
 	}
 	svc, err := update.New(update.Options{Config: cfg, Version: version.Version, Log: updateLog{env.Stderr}, CheckTimeout: *timeout,
 		Android: detectPlatform().Android.Value})
@@ -239,7 +237,7 @@ func awaitOutcome(ctx context.Context, env Env, cfg *config.Config, job *update.
 			return silent(exitcode.Failure)
 		}
 		if time.Now().After(deadline) {
-			return exitcode.Newf(exitcode.Failure, "no outcome after %s; see `webui update status` and %s", bound.Round(time.Second), filepath.Join(cfg.LogDir, "update.log"))
+			return exitcode.Newf(exitcode.Failure, "no outcome after %s; see `webui update status` and %s", bound.Round(time.Second), paths.Log(cfg.LogDir).Update())
 		}
 		select {
 		case <-ctx.Done():
@@ -256,16 +254,6 @@ func updateError(err error) error {
 		return exitcode.New(exitcode.Usage, err)
 	}
 	return exitcode.New(exitcode.Failure, err)
-}
-
-// lifetimeRecord is the newest lifetime record of pid ("" if none).
-func lifetimeRecord(stateDir string, pid int) string {
-	m, _ := filepath.Glob(filepath.Join(diag.Dir(stateDir), "*-"+strconv.Itoa(pid)+".jsonl"))
-	if len(m) == 0 {
-		return ""
-	}
-	sort.Strings(m)
-	return m[len(m)-1]
 }
 
 func updateStatus(env Env, args []string) error {
@@ -341,7 +329,7 @@ func startUpdates(ctx context.Context, cfg *config.Config, rec *diag.Recorder, l
 	// An update in progress (this may be its new version starting) is
 	// settled before the server answers, as it always was: its
 	// confirmation helper must not see /health before Startup has looked.
-	if _, err := os.Stat(update.PendingFile(cfg.StateDir)); err == nil {
+	if _, err := os.Stat(paths.State(cfg.StateDir).Updates().Pending()); err == nil {
 		settle()
 		return u, func() {}
 	}

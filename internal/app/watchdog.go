@@ -17,6 +17,8 @@ import (
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/handoff"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 )
 
@@ -58,7 +60,7 @@ func Watchdog(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if *check {
-		if pid, held, err := proc.Read(inst.WatchdogPIDFile()); err == nil && held {
+		if pid, held, err := proc.Read(paths.Run(inst.RunDir).WatchdogPID()); err == nil && held {
 			return exitcode.Newf(exitcode.Running, "a watchdog already runs (pid %d)", pid)
 		}
 		return nil
@@ -66,7 +68,7 @@ func Watchdog(ctx context.Context, env Env, args []string) error {
 	if err := os.MkdirAll(inst.LogDir, 0o700); err != nil {
 		return exitcode.Newf(exitcode.Usage, "cannot create the log dir %s: %v (set another with --log-dir)", inst.LogDir, err)
 	}
-	logFile := &lumberjack.Logger{Filename: inst.WatchdogLog(), MaxSize: 1, MaxBackups: 1}
+	logFile := &lumberjack.Logger{Filename: paths.Log(inst.LogDir).Watchdog(), MaxSize: 1, MaxBackups: 1}
 	defer logFile.Close()
 	logf := func(format string, a ...any) {
 		line := time.Now().Format("2006-01-02T15:04:05.000Z07:00") + " " + fmt.Sprintf(format, a...) + "\n"
@@ -92,7 +94,7 @@ func Watchdog(ctx context.Context, env Env, args []string) error {
 		}
 	})
 
-	restarts, _ := strconv.Atoi(env.Getenv("WEBUI_WATCHDOG_RESTARTS"))
+	restarts, _ := strconv.Atoi(env.Getenv(handoff.WatchdogRestarts))
 	w := ctl.NewWatchdog(inst, ctl.WatchdogOptions{
 		Interval: *interval, Timeout: *timeout, Failures: *failures, StartWait: *wait, KillAfter: *killAfter,
 		StableAfter: *stable, Backoff: ctl.Backoff{Base: *base, Max: *maxDelay}, ConfigFile: cfg.ConfigFile,
@@ -104,7 +106,7 @@ func Watchdog(ctx context.Context, env Env, args []string) error {
 			return ctlInstance(cfg, *given)
 		},
 		Logf: logf, Describe: Line,
-		Restarts: restarts, PrevExit: env.Getenv("WEBUI_WATCHDOG_PREV_EXIT"),
+		Restarts: restarts, PrevExit: env.Getenv(handoff.WatchdogPrevExit),
 	})
 	return w.Run(ctx)
 }

@@ -57,7 +57,7 @@ type lifeEvent struct {
 }
 
 func (s *Supervisor) lifetimesFile(name string) string {
-	return filepath.Join(diag.Dir(s.cfg.StateDir), paths.AppsSubdir, name+".jsonl")
+	return paths.State(s.cfg.StateDir).Lifetimes().AppLifetimes(name)
 }
 
 // maxLifetimesBytes bounds one app's lifetimes file; past it the older
@@ -104,7 +104,7 @@ func (s *Supervisor) History(name string) []Lifetime { return History(s.cfg.Stat
 // History reads the lifetimes of app name under stateDir without a
 // Supervisor (for `webui diagnose --app NAME`).
 func History(stateDir, name string) []Lifetime {
-	f, err := os.Open(filepath.Join(diag.Dir(stateDir), paths.AppsSubdir, name+".jsonl"))
+	f, err := os.Open(paths.State(stateDir).Lifetimes().AppLifetimes(name))
 	if err != nil {
 		return nil
 	}

@@ -23,7 +23,7 @@ const (
 // LogFile is the app's one log: its stdout and stderr both, in the order
 // written (fds 1 and 2 of the app are the same O_APPEND file).
 func (s *Supervisor) LogFile(name string) string {
-	return filepath.Join(s.cfg.LogDir, paths.AppsSubdir, name+".log")
+	return paths.Log(s.cfg.LogDir).AppLog(name)
 }
 
 // openLog opens the app's log for its fds 1 and 2. O_APPEND: every write

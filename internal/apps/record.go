@@ -35,11 +35,11 @@ type record struct {
 }
 
 func (s *Supervisor) recordFile(name string) string {
-	return filepath.Join(s.cfg.RunDir, paths.AppsSubdir, name+".json")
+	return paths.Run(s.cfg.RunDir).AppRecord(name)
 }
 
 func (s *Supervisor) lockFile(name string) string {
-	return filepath.Join(s.cfg.RunDir, paths.AppsSubdir, name+".lock")
+	return paths.Run(s.cfg.RunDir).AppLock(name)
 }
 
 func (s *Supervisor) readRecord(name string) record {

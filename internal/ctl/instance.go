@@ -10,14 +10,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/handoff"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 	"github.com/termux-webui/webui/internal/server"
@@ -49,34 +48,6 @@ type Instance struct {
 	Client *http.Client
 }
 
-// File names in the run and log dirs.
-const (
-	StoppedName       = "webui.stopped"
-	WatchdogPIDName   = "webui-watchdog.pid"
-	WatchdogStateName = "webui-watchdog.json"
-	ConsoleLogName    = "console.log"
-	WatchdogLogName   = "watchdog.log"
-	LogName           = "webui.log"
-)
-
-// StoppedFile is the "stopped on purpose" marker.
-func (i *Instance) StoppedFile() string { return filepath.Join(i.RunDir, StoppedName) }
-
-// WatchdogPIDFile is the watchdog's pid file.
-func (i *Instance) WatchdogPIDFile() string { return filepath.Join(i.RunDir, WatchdogPIDName) }
-
-// WatchdogStateFile is where the watchdog writes its last action.
-func (i *Instance) WatchdogStateFile() string { return filepath.Join(i.RunDir, WatchdogStateName) }
-
-// ConsoleLog receives a detached server's stdout and stderr.
-func (i *Instance) ConsoleLog() string { return filepath.Join(i.LogDir, ConsoleLogName) }
-
-// WatchdogLog is the watchdog's text log.
-func (i *Instance) WatchdogLog() string { return filepath.Join(i.LogDir, WatchdogLogName) }
-
-// LogFile is the server's JSON log.
-func (i *Instance) LogFile() string { return filepath.Join(i.LogDir, LogName) }
-
 // Running reads the pid file: the pid and whether a live process holds its
 // lock. A missing or unreadable pid file means not running.
 func (i *Instance) Running() (pid int, ok bool) {
@@ -95,7 +66,7 @@ func (i *Instance) Running() (pid int, ok bool) {
 
 // Stopped reports whether `ctl stop` stopped the server on purpose, and when.
 func (i *Instance) Stopped() (time.Time, bool) {
-	st, err := os.Stat(i.StoppedFile())
+	st, err := os.Stat(paths.Run(i.RunDir).Stopped())
 	if err != nil {
 		return time.Time{}, false
 	}
@@ -280,16 +251,6 @@ func (i *Instance) LastDeath() *diag.Lifetime {
 	return nil
 }
 
-// recordOf is the path of pid's newest lifetime record ("" if none).
-func (i *Instance) recordOf(pid int) string {
-	m, _ := filepath.Glob(filepath.Join(diag.Dir(i.StateDir), "*-"+strconv.Itoa(pid)+".jsonl"))
-	if len(m) == 0 {
-		return ""
-	}
-	sort.Strings(m) // ids start with the UTC start time
-	return m[len(m)-1]
-}
-
 // serverEnv is the environment for a server we start: ours (or Env),
 // without what describes a handoff from a previous image.
 func (i *Instance) serverEnv() []string {
@@ -297,17 +258,7 @@ func (i *Instance) serverEnv() []string {
 	if env == nil {
 		env = os.Environ()
 	}
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case proc.EnvPIDFileFD, "WEBUI_LISTEN_FD", "WEBUI_LISTEN_PID", "WEBUI_RESTART_OF",
-			"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WEBUI_WATCHDOG_RESTARTS", "WEBUI_WATCHDOG_PREV_EXIT", "WEBUI_WATCHDOG_LOOP":
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
+	return handoff.StripHandoff(env)
 }
 
 // tailFrom returns the last n lines of path written after offset.
@@ -357,7 +308,7 @@ const maxConsole = 1 << 20
 // running server keeps writing to it (its fd is O_APPEND, so it goes on
 // at the new end); at most the lines written during the copy are lost.
 func (i *Instance) TrimConsole() error {
-	path := i.ConsoleLog()
+	path := paths.Log(i.LogDir).Console()
 	if fileSize(path) <= maxConsole {
 		return nil
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 func TestRender(t *testing.T) {
@@ -138,7 +140,7 @@ func TestFollowRotation(t *testing.T) {
 // its new start.
 func TestTrimConsole(t *testing.T) {
 	i := &Instance{LogDir: t.TempDir()}
-	w, err := os.OpenFile(i.ConsoleLog(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	w, err := os.OpenFile(paths.Log(i.LogDir).Console(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +148,7 @@ func TestTrimConsole(t *testing.T) {
 	if _, err := w.WriteString("small\n"); err != nil {
 		t.Fatal(err)
 	}
-	if err := i.TrimConsole(); err != nil || fileSize(i.ConsoleLog()) != 6 {
+	if err := i.TrimConsole(); err != nil || fileSize(paths.Log(i.LogDir).Console()) != 6 {
 		t.Fatalf("a small file was trimmed: %v", err)
 	}
 	big := strings.Repeat("x", maxConsole) + "\n"
@@ -159,10 +161,10 @@ func TestTrimConsole(t *testing.T) {
 	if _, err := w.WriteString("after\n"); err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := os.ReadFile(i.ConsoleLog()); string(b) != "after\n" {
+	if b, _ := os.ReadFile(paths.Log(i.LogDir).Console()); string(b) != "after\n" {
 		t.Errorf("console.log after the trim: %d bytes", len(b))
 	}
-	if got := fileSize(i.ConsoleLog() + ".1"); got != int64(6+len(big)) {
+	if got := fileSize(paths.Log(i.LogDir).Console() + ".1"); got != int64(6+len(big)) {
 		t.Errorf("console.log.1: %d bytes", got)
 	}
 }

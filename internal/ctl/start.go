@@ -10,6 +10,7 @@ import (
 
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 	"github.com/termux-webui/webui/internal/server"
@@ -152,19 +153,19 @@ func (i *Instance) spawn(ctx context.Context, deadline time.Time) (res StartResu
 	if err := os.MkdirAll(i.LogDir, 0o700); err != nil {
 		return StartResult{}, false, exitcode.Newf(exitcode.Usage, "cannot create the log dir %s: %v (set another with --log-dir)", i.LogDir, err)
 	}
-	if err := os.Remove(i.StoppedFile()); err != nil && !notExist(err) {
+	if err := os.Remove(paths.Run(i.RunDir).Stopped()); err != nil && !notExist(err) {
 		return StartResult{}, false, fmt.Errorf("remove the stopped marker: %w", err)
 	}
 	_ = i.TrimConsole()
-	from := fileSize(i.ConsoleLog())
+	from := fileSize(paths.Log(i.LogDir).Console())
 	argv := append([]string{i.Exe, "serve"}, i.ServeArgs...)
-	pid, err := proc.Daemon(i.Exe, argv, i.serverEnv(), i.ConsoleLog())
+	pid, err := proc.Daemon(i.Exe, argv, i.serverEnv(), paths.Log(i.LogDir).Console())
 	if err != nil {
 		return StartResult{}, false, err
 	}
 	fail := func(code int, msg string) (StartResult, bool, error) {
 		return StartResult{}, false, &StartError{Code: code, PID: pid, Msg: msg,
-			Console: tailFrom(i.ConsoleLog(), from, 20), Lifetime: i.lifetimeOf(pid)}
+			Console: tailFrom(paths.Log(i.LogDir).Console(), from, 20), Lifetime: i.lifetimeOf(pid)}
 	}
 	for {
 		if !proc.Alive(pid) {
@@ -271,7 +272,7 @@ func (i *Instance) Stop(ctx context.Context, timeout time.Duration, intent strin
 		return StopResult{}, fmt.Errorf("run dir: %w", err)
 	}
 	marker := fmt.Sprintf("%s at %s by pid %d\n", intent, time.Now().UTC().Format(time.RFC3339), os.Getpid())
-	if err := os.WriteFile(i.StoppedFile(), []byte(marker), 0o600); err != nil {
+	if err := os.WriteFile(paths.Run(i.RunDir).Stopped(), []byte(marker), 0o600); err != nil {
 		return StopResult{}, fmt.Errorf("write the stopped marker: %w", err)
 	}
 	pid, ok := i.Running()
@@ -295,7 +296,7 @@ func (i *Instance) Stop(ctx context.Context, timeout time.Duration, intent strin
 	res.Killed = killed
 	// A SIGKILLed server never took the intent; it must not label the next
 	// lifetime's exit.
-	_ = os.Remove(diag.IntentFile(i.RunDir))
+	_ = os.Remove(paths.Run(i.RunDir).Intent())
 	if err != nil {
 		return res, err
 	}
@@ -335,7 +336,7 @@ func (i *Instance) Restart(ctx context.Context, o StartOptions) (RestartResult, 
 			}
 		}
 	}
-	if err := os.Remove(i.StoppedFile()); err != nil && !notExist(err) {
+	if err := os.Remove(paths.Run(i.RunDir).Stopped()); err != nil && !notExist(err) {
 		return RestartResult{}, fmt.Errorf("remove the stopped marker: %w", err)
 	}
 	if err := syscall.Kill(pid, syscall.SIGUSR2); err != nil {

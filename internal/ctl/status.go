@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/server"
 )
@@ -129,7 +130,7 @@ func (i *Instance) Status(ctx context.Context, timeout time.Duration) *Status {
 	stoppedAt, stopped := i.Stopped()
 	if stopped {
 		s.StoppedAt = &stoppedAt
-		if b, err := os.ReadFile(i.StoppedFile()); err == nil {
+		if b, err := os.ReadFile(paths.Run(i.RunDir).Stopped()); err == nil {
 			s.StoppedBy = strings.TrimSpace(string(b))
 		}
 	}
@@ -166,10 +167,10 @@ func (i *Instance) Watchdog() WatchdogStatus { return i.watchdogStatus() }
 // watchdogStatus reads the watchdog's pid file and last action.
 func (i *Instance) watchdogStatus() WatchdogStatus {
 	var w WatchdogStatus
-	if pid, held, err := proc.Read(i.WatchdogPIDFile()); err == nil && held {
+	if pid, held, err := proc.Read(paths.Run(i.RunDir).WatchdogPID()); err == nil && held {
 		w.Running, w.PID = true, pid
 	}
-	if b, err := os.ReadFile(i.WatchdogStateFile()); err == nil {
+	if b, err := os.ReadFile(paths.Run(i.RunDir).WatchdogState()); err == nil {
 		_ = json.Unmarshal(b, &w.WatchdogState)
 	}
 	return w

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 )
 
@@ -51,7 +52,7 @@ func testInstance(t *testing.T) *Instance {
 	dir := t.TempDir()
 	i := &Instance{Addr: closedAddr(t), RunDir: filepath.Join(dir, "run"), LogDir: filepath.Join(dir, "log"), StateDir: filepath.Join(dir, "state")}
 	i.PIDFile = filepath.Join(i.RunDir, "webui.pid")
-	for _, d := range []string{i.RunDir, i.LogDir, diag.Dir(i.StateDir)} {
+	for _, d := range []string{i.RunDir, i.LogDir, string(paths.State(i.StateDir).Lifetimes())} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +67,7 @@ func writeRecord(t *testing.T, i *Instance, pid int, started time.Time) {
 	rec := `{"event":"first-line","t":"` + started.UTC().Format(time.RFC3339Nano) + `","pid":` + strconv.Itoa(pid) + `,"version":"test"}` + "\n" +
 		`{"event":"installed","t":"` + started.UTC().Format(time.RFC3339Nano) + `"}` + "\n" +
 		`{"event":"ready","t":"` + started.UTC().Format(time.RFC3339Nano) + `","addr":"` + i.Addr + `"}` + "\n"
-	if err := os.WriteFile(filepath.Join(diag.Dir(i.StateDir), id+".jsonl"), []byte(rec), 0o600); err != nil {
+	if err := os.WriteFile(paths.State(i.StateDir).Lifetimes().Record(id), []byte(rec), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 	"github.com/termux-webui/webui/internal/server"
@@ -138,7 +139,7 @@ func (w *Watchdog) Run(ctx context.Context) error {
 	if err := os.MkdirAll(w.inst.RunDir, 0o700); err != nil {
 		return exitcode.Newf(exitcode.Usage, "cannot create the run dir %s: %v (set another with --run-dir)", w.inst.RunDir, err)
 	}
-	pf, err := proc.Acquire(w.inst.WatchdogPIDFile())
+	pf, err := proc.Acquire(paths.Run(w.inst.RunDir).WatchdogPID())
 	if err != nil {
 		var le *proc.LockedError
 		if errors.As(err, &le) {
@@ -432,8 +433,8 @@ func (w *Watchdog) act(msg string, next *time.Time) {
 	now := time.Now().UTC()
 	st := WatchdogState{PID: os.Getpid(), LastAction: msg, At: &now, ServerPID: w.serverPID, NextStart: next}
 	b, _ := json.Marshal(st)
-	if err := renameio.WriteFile(w.inst.WatchdogStateFile(), append(b, '\n'), 0o644); err != nil {
-		w.o.Logf("write %s: %v", w.inst.WatchdogStateFile(), err)
+	if err := renameio.WriteFile(paths.Run(w.inst.RunDir).WatchdogState(), append(b, '\n'), 0o644); err != nil {
+		w.o.Logf("write %s: %v", paths.Run(w.inst.RunDir).WatchdogState(), err)
 	}
 }
 

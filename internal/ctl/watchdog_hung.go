@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 )
@@ -37,7 +38,7 @@ func (w *Watchdog) killHung(ctx context.Context, pid int, cause error) {
 // lifetime record, announces intent and stops it: SIGTERM, then SIGKILL
 // after grace.
 func (i *Instance) KillHung(ctx context.Context, pid int, grace time.Duration, intent string) (dumped, killed bool, err error) {
-	rec := i.recordOf(pid)
+	rec := diag.RecordOf(i.StateDir, pid)
 	before := fileSize(rec)
 	_ = syscall.Kill(pid, syscall.SIGUSR1)
 	_ = syscall.Kill(pid, syscall.SIGCONT)
@@ -52,6 +53,6 @@ func (i *Instance) KillHung(ctx context.Context, pid int, grace time.Duration, i
 		return dumped, false, err
 	}
 	killed, err = proc.Terminate(ctx, pid, grace)
-	_ = os.Remove(diag.IntentFile(i.RunDir))
+	_ = os.Remove(paths.Run(i.RunDir).Intent())
 	return dumped, killed, err
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/restart"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 )
@@ -64,13 +65,13 @@ func (w *Watchdog) carryRestart(ctx context.Context, in schedule.Intent, exited 
 	}
 	due = due.Add(sched.Delay)
 	w.act(fmt.Sprintf("delayed restart of pid %d: the watchdog starts the server %s after its exit (schedule: %s)", in.PID, sched.Delay, sched), &due)
-	con, err := os.OpenFile(w.inst.ConsoleLog(), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	con, err := os.OpenFile(paths.Log(w.inst.LogDir).Console(), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err == nil {
 		defer con.Close()
 	}
 	err = restart.RunHelper(ctx, restart.HelperOptions{
 		Record: record, OldPID: in.PID, Schedule: sched, Health: health, Argv: argv, Env: w.inst.serverEnv(),
-		RunDir: w.inst.RunDir, StoppedFile: w.inst.StoppedFile(), Since: in.At, Locked: true, By: schedule.ByWatchdog,
+		RunDir: w.inst.RunDir, StoppedFile: paths.Run(w.inst.RunDir).Stopped(), Since: in.At, Locked: true, By: schedule.ByWatchdog,
 		Stdout: con, Stderr: con, Exited: exited, Logf: w.o.Logf,
 	})
 	if ctx.Err() != nil {
@@ -99,7 +100,7 @@ func (w *Watchdog) checkIntent(in schedule.Intent) (argv []string, health, recor
 	} else if in.Health != "" {
 		bad = fmt.Sprintf("names a /health URL that is not on loopback (%q)", in.Health)
 	}
-	if rel, err := filepath.Rel(diag.Dir(w.inst.StateDir), in.Record); err == nil && !strings.Contains(rel, "/") && strings.HasSuffix(rel, ".jsonl") && !strings.HasPrefix(rel, ".") {
+	if rel, err := filepath.Rel(string(paths.State(w.inst.StateDir).Lifetimes()), in.Record); err == nil && !strings.Contains(rel, "/") && strings.HasSuffix(rel, paths.RecordExt) && !strings.HasPrefix(rel, ".") {
 		record = in.Record
 	} else if in.Record != "" {
 		bad = fmt.Sprintf("names a record outside the state dir (%q)", in.Record)

@@ -135,7 +135,7 @@ func (w *Watchdog) start(ctx context.Context) bool {
 // killed in its restart window killed_in_restart_window, whoever started
 // it.
 func (w *Watchdog) recordStart(t0 time.Time, res StartResult, err error) {
-	rec := w.inst.recordOf(w.serverPID)
+	rec := diag.RecordOf(w.inst.StateDir, w.serverPID)
 	if rec == "" || w.serverPID == 0 || res.Already {
 		return
 	}
@@ -147,9 +147,9 @@ func (w *Watchdog) recordStart(t0 time.Time, res StartResult, err error) {
 	if pid == 0 || pid == w.serverPID {
 		return
 	}
-	_ = diag.AppendHelperEvent(rec, "spawned", map[string]any{"pid": pid, "by": schedule.ByWatchdog, "t": t0.UTC()})
+	_ = diag.AppendEvent(rec, diag.Event{Event: diag.EvHelper, Step: "spawned", PID: pid, By: schedule.ByWatchdog, T: t0.UTC()})
 	if se != nil && se.Signal != 0 {
-		_ = diag.AppendHelperEvent(rec, "killed", map[string]any{"pid": pid, "by": schedule.ByWatchdog, "signal": int(se.Signal),
-			"detail": fmt.Sprintf("pid %d killed by %s before it answered /health", pid, diag.SignalName(se.Signal))})
+		_ = diag.AppendEvent(rec, diag.Event{Event: diag.EvHelper, Step: "killed", PID: pid, By: schedule.ByWatchdog, Signal: int(se.Signal),
+			Detail: fmt.Sprintf("pid %d killed by %s before it answered /health", pid, diag.SignalName(se.Signal))})
 	}
 }

@@ -1,13 +1,13 @@
 package diag
 
-// Fields of lifetime events and the JSON type each must have: a record
-// with "pid":"x" is damaged, not a clean exit.
+// Fields of lifetime events that the verdicts rely on, and the JSON type
+// each must have (see parseEvent).
 var (
 	numberFields = []string{"pid", "ppid", "start_ticks", "code", "signal"}
 	stringFields = []string{"event", "t", "addr", "detail", "name", "restart_of", "step", "strategy", "version", "intent", "reason"}
 )
 
-// wrongType names the first known field of ev whose type is wrong.
+// wrongType names the first of those fields whose type is wrong in ev.
 func wrongType(ev map[string]any) string {
 	for _, k := range numberFields {
 		if v, ok := ev[k]; ok {

@@ -158,7 +158,7 @@ func roundS(d time.Duration) float64 {
 
 // Freeze records a freeze or sleep in the lifetime record.
 func (r *Recorder) Freeze(f Freeze) {
-	r.write(map[string]any{"event": EvFreeze, "kind": f.Kind, "at": f.At.UTC(), "duration_s": f.DurationS})
+	r.write(Event{Event: EvFreeze, Kind: f.Kind, At: f.At.UTC(), DurationS: f.DurationS})
 }
 
 // FreezeWords says a freeze or sleep in words, for the log, doctor and the

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 func TestMeasureGap(t *testing.T) {
@@ -105,7 +107,7 @@ func TestFreezeWatcherRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rec := &Recorder{f: f, dir: dir, id: "x"}
+	rec := &Recorder{f: f, dir: paths.Lifetimes(dir), id: "x"}
 	clk := &fakeClock{}
 	seen := make(chan Freeze, 4)
 	w := &FreezeWatcher{Recorder: rec, Every: 20 * time.Millisecond, Clocks: clk.read, OnFreeze: func(f Freeze) { seen <- f }}

@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/firstline"
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // BenchmarkFirstLine does what firstline's init does for a server process
 // (it cannot be re-run in-process): mkdir -p the lifetimes dir, create the
 // record, read /proc/self/stat and the executable path, and write one line.
 func BenchmarkFirstLine(b *testing.B) {
-	dir := filepath.Join(b.TempDir(), firstline.LifetimesDir)
+	dir := string(paths.State(b.TempDir()).Lifetimes())
 	i := 0
 	for b.Loop() {
 		i++
@@ -67,7 +68,7 @@ func BenchmarkInstallPrune50(b *testing.B) {
 		SetPanicReporter(nil)
 	})
 	state := b.TempDir()
-	dir := Dir(state)
+	dir := string(paths.State(state).Lifetimes())
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package diag
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 )
 
@@ -60,7 +62,7 @@ type Lifetime struct {
 	Events []json.RawMessage `json:"events,omitempty"`
 	Crash  string            `json:"crash,omitempty"`
 
-	events    []map[string]any
+	events    []Event
 	startTick uint64
 	corrupt   string
 	crashHead string
@@ -82,8 +84,8 @@ func Load(stateDir string, o LoadOptions) ([]Lifetime, error) {
 	if o.Alive == nil {
 		o.Alive = proc.SameProcess
 	}
-	dir := Dir(stateDir)
-	ids, groups, err := lifetimeFiles(dir)
+	dir := paths.State(stateDir).Lifetimes()
+	ids, groups, err := lifetimeFiles(string(dir))
 	if err != nil {
 		if os.IsNotExist(err) {
 			return nil, nil
@@ -96,16 +98,16 @@ func Load(stateDir string, o LoadOptions) ([]Lifetime, error) {
 		var crashFile string
 		for _, fi := range groups[id] {
 			switch {
-			case strings.HasSuffix(fi.Name(), ".jsonl"):
+			case strings.HasSuffix(fi.Name(), paths.RecordExt):
 				hasRecord = true
-			case strings.HasSuffix(fi.Name(), ".crash") && fi.Size() > 0:
-				crashFile = filepath.Join(dir, fi.Name())
+			case strings.HasSuffix(fi.Name(), paths.CrashExt) && fi.Size() > 0:
+				crashFile = dir.Crash(id)
 			}
 		}
 		if !hasRecord {
 			continue
 		}
-		lt := readRecord(filepath.Join(dir, id+".jsonl"), id)
+		lt := readRecord(dir.Record(id), id)
 		if crashFile != "" {
 			lt.CrashFile = crashFile
 			lt.crashHead = crashSummary(crashFile)
@@ -153,7 +155,7 @@ func Find(stateDir, id string, o LoadOptions) (*Lifetime, error) {
 	case len(prefix) > 1:
 		return nil, fmt.Errorf("%q matches %d lifetimes; give more of the id", id, len(prefix))
 	default:
-		return nil, fmt.Errorf("no lifetime %q in %s", id, Dir(stateDir))
+		return nil, fmt.Errorf("no lifetime %q in %s", id, paths.State(stateDir).Lifetimes())
 	}
 	if lt.Record != "" {
 		if b, err := readCapped(lt.Record); err == nil {
@@ -217,16 +219,12 @@ func readRecord(path, id string) *Lifetime {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		var ev map[string]any
-		if err := json.Unmarshal(line, &ev); err != nil {
-			if lt.corrupt == "" {
+		ev, err := parseEvent(line)
+		if err != nil {
+			if lt.corrupt == "" && errors.Is(err, errNotJSON) {
 				lt.corrupt = fmt.Sprintf("line %d is not valid JSON (%d bytes; truncated or damaged)", n+1, len(line))
-			}
-			continue
-		}
-		if k := wrongType(ev); k != "" {
-			if lt.corrupt == "" {
-				lt.corrupt = fmt.Sprintf("line %d: %q has the wrong type (%T)", n+1, k, ev[k])
+			} else if lt.corrupt == "" {
+				lt.corrupt = fmt.Sprintf("line %d: %v", n+1, err)
 			}
 			continue
 		}
@@ -236,19 +234,26 @@ func readRecord(path, id string) *Lifetime {
 		lt.corrupt = "empty record"
 	}
 	for _, ev := range lt.events {
-		if str(ev, "event") == EvFirstLine {
-			lt.PID = num(ev, "pid")
-			lt.PPID = num(ev, "ppid")
-			lt.Version = str(ev, "version")
-			lt.RestartOf = str(ev, "restart_of")
-			lt.startTick = uint64(num(ev, "start_ticks"))
-			if t, ok := tm(ev); ok {
+		if ev.Event == EvFirstLine {
+			lt.PID, lt.PPID, lt.Version, lt.RestartOf, lt.startTick = ev.PID, ev.PPID, ev.Version, ev.RestartOf, ev.StartTicks
+			if t, ok := ev.Time(); ok {
 				lt.StartedAt = t
 			}
 			break
 		}
 	}
 	return lt
+}
+
+// RecordOf is the path of pid's newest lifetime record ("" if none): the
+// record a helper of that server appends its events to.
+func RecordOf(stateDir string, pid int) string {
+	m, _ := filepath.Glob(paths.State(stateDir).Lifetimes().Record("*-" + strconv.Itoa(pid)))
+	if len(m) == 0 {
+		return ""
+	}
+	sort.Strings(m) // ids start with the UTC start time
+	return m[len(m)-1]
 }
 
 // parseID reads start time and pid from "20261127T005647.957630Z-21499".
@@ -259,35 +264,17 @@ func parseID(id string) (time.Time, int) {
 	return t, p
 }
 
-func str(ev map[string]any, k string) string {
-	s, _ := ev[k].(string)
-	return s
-}
-
-func num(ev map[string]any, k string) int {
-	f, _ := ev[k].(float64)
-	return int(f)
-}
-
-func tm(ev map[string]any) (time.Time, bool) {
-	t, err := time.Parse(time.RFC3339Nano, str(ev, "t"))
-	return t, err == nil
-}
-
-func parseFreeze(ev map[string]any) (Freeze, bool) {
-	at, err := time.Parse(time.RFC3339Nano, str(ev, "at"))
-	d, _ := ev["duration_s"].(float64)
-	k := str(ev, "kind")
-	if err != nil || d <= 0 || (k != FreezeKindFreeze && k != FreezeKindSleep) {
+func parseFreeze(ev *Event) (Freeze, bool) {
+	if ev.At.IsZero() || ev.DurationS <= 0 || (ev.Kind != FreezeKindFreeze && ev.Kind != FreezeKindSleep) {
 		return Freeze{}, false
 	}
-	return Freeze{Kind: k, At: at, DurationS: d}, true
+	return Freeze{Kind: ev.Kind, At: ev.At, DurationS: ev.DurationS}, true
 }
 
-func first(lt *Lifetime, name string) map[string]any {
-	for _, ev := range lt.events {
-		if str(ev, "event") == name {
-			return ev
+func first(lt *Lifetime, name string) *Event {
+	for i := range lt.events {
+		if lt.events[i].Event == name {
+			return &lt.events[i]
 		}
 	}
 	return nil
@@ -297,47 +284,47 @@ func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 	fl, inst, ready := first(lt, EvFirstLine), first(lt, EvInstalled), first(lt, EvReady)
 	// The exit that counts is the last one not followed by "resumed" (an
 	// exec restart that failed and served on).
-	var exit map[string]any
-	for _, e := range lt.events {
-		switch str(e, "event") {
+	var exit *Event
+	for i, e := range lt.events {
+		switch e.Event {
 		case EvExit:
-			exit = e
+			exit = &lt.events[i]
 		case EvResumed:
 			exit = nil
 		}
 	}
-	for _, ev := range lt.events {
-		switch str(ev, "event") {
+	for i, ev := range lt.events {
+		switch ev.Event {
 		case EvPanic:
 			lt.Panics++
 		case EvSignal:
-			lt.Signals = append(lt.Signals, str(ev, "name"))
+			lt.Signals = append(lt.Signals, ev.Name)
 		case EvFreeze:
-			if f, ok := parseFreeze(ev); ok {
+			if f, ok := parseFreeze(&lt.events[i]); ok {
 				lt.Freezes = append(lt.Freezes, f)
 			}
 		}
 	}
 	if ready != nil {
-		lt.Addr = str(ready, "addr")
+		lt.Addr = ready.Addr
 	}
 	ev := []string{}
-	mark := func(name string, e map[string]any) {
+	mark := func(name string, e *Event) {
 		if e == nil {
 			return
 		}
-		t, _ := tm(e)
+		t, _ := e.Time()
 		s := name + " " + t.Local().Format("15:04:05.000")
 		if name == "ready" {
-			s += " on " + str(e, "addr")
+			s += " on " + e.Addr
 		}
 		ev = append(ev, s)
 	}
 	mark("first-line", fl)
 	mark("installed", inst)
 	mark("ready", ready)
-	end := func(e map[string]any) {
-		if t, ok := tm(e); ok {
+	end := func(e *Event) {
+		if t, ok := e.Time(); ok {
 			lt.EndedAt = &t
 			lt.LivedS = t.Sub(lt.StartedAt).Seconds()
 		}
@@ -375,30 +362,30 @@ func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 	}
 	if exit != nil {
 		end(exit)
-		reason, code := str(exit, "reason"), num(exit, "code")
+		reason, code := exit.Reason, exit.Code
 		lt.Reason = reason
 		ev = append(ev, fmt.Sprintf("exit %q code %d", reason, code))
 		switch {
-		case reason == ReasonConfigError:
+		case ExitReason(reason) == ReasonConfigError:
 			lt.Verdict = DiedInStartup
-			lt.Summary = "died in startup: config error: " + str(exit, "detail")
-		case reason == ReasonAlreadyRunning:
+			lt.Summary = "died in startup: config error: " + exit.Detail
+		case ExitReason(reason) == ReasonAlreadyRunning:
 			lt.Verdict = DiedInStartup
-			lt.Summary = "died in startup: " + str(exit, "detail")
-		case reason == ReasonCannotListen:
+			lt.Summary = "died in startup: " + exit.Detail
+		case ExitReason(reason) == ReasonCannotListen:
 			lt.Verdict = DiedBeforeListening
-			lt.Summary = "died before listening: " + str(exit, "detail")
-		case num(exit, "signal") != 0 && str(exit, "intent") == "":
+			lt.Summary = "died before listening: " + exit.Detail
+		case exit.Signal != 0 && exit.Intent == "":
 			lt.Verdict = CaughtSignal
-			lt.Summary = fmt.Sprintf("caught signal %d (%s); shut down cleanly, exit %d", num(exit, "signal"), reason, code)
+			lt.Summary = fmt.Sprintf("caught signal %d (%s); shut down cleanly, exit %d", exit.Signal, reason, code)
 		default:
 			lt.Verdict = CleanExit
 			why := reason
-			if in := str(exit, "intent"); in != "" {
+			if in := exit.Intent; in != "" {
 				why = in + " (" + reason + ")"
 				lt.Reason = in
 			}
-			if d := str(exit, "detail"); d != "" {
+			if d := exit.Detail; d != "" {
 				why += ": " + d
 			}
 			lt.Summary = fmt.Sprintf("clean exit: %s, exit %d", why, code)
@@ -421,7 +408,7 @@ func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 	for _, s := range spawns {
 		if s.exec && s.by == lt.ID && s.next != "" {
 			lt.Verdict = CleanExit
-			lt.Reason = "restart"
+			lt.Reason = string(ReasonRestart)
 			lt.Summary = "clean exit: exec restart in place, continued as lifetime " + s.next
 			lt.EndedAt = &s.t
 			lt.LivedS = s.t.Sub(lt.StartedAt).Seconds()

@@ -16,30 +16,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/firstline"
-)
-
-// Event names in a lifetime record, in the order a healthy lifetime writes
-// them. Restart records ("pre-restart", "helper") may follow.
-const (
-	EvFirstLine  = "first-line"
-	EvInstalled  = "installed"
-	EvReady      = "ready"
-	EvSignal     = "signal"
-	EvPanic      = "panic"
-	EvExit       = "exit"
-	EvPreRestart = "pre-restart"
-	EvHelper     = "helper"
-	EvResumed    = "resumed"
-	EvUpdate     = "update"
-)
-
-// Exit reasons that are not signals.
-const (
-	ReasonConfigError  = "config error"
-	ReasonCannotListen = "cannot listen"
-	ReasonServeFailed  = "serve failed"
-	// ReasonAlreadyRunning: another server holds the pid file.
-	ReasonAlreadyRunning = "already running"
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // Options configure Install.
@@ -67,16 +44,13 @@ type Options struct {
 type Recorder struct {
 	mu       sync.Mutex
 	f        *os.File
-	dir      string
+	dir      paths.Lifetimes
 	id       string
 	crash    *os.File
 	started  time.Time
 	inflight func() any
 	log      Options
 }
-
-// Dir is the lifetimes directory of a state dir.
-func Dir(stateDir string) string { return filepath.Join(stateDir, firstline.LifetimesDir) }
 
 // Install takes over the record that firstline opened (moving it when the
 // config file chose another state dir), points crash output at the
@@ -89,18 +63,18 @@ func Install(o Options) (*Recorder, error) {
 	if !o.Enabled {
 		if firstline.Record != nil {
 			firstline.Record.Close()
-			os.Remove(filepath.Join(firstline.RecordDir, firstline.ID+".jsonl"))
+			os.Remove(paths.Lifetimes(firstline.RecordDir).Record(firstline.ID))
 		}
 		return r, nil
 	}
-	r.dir = Dir(o.StateDir)
-	f, err := adopt(r.dir)
+	r.dir = paths.State(o.StateDir).Lifetimes()
+	f, err := adopt(string(r.dir))
 	if err != nil {
 		return r, fmt.Errorf("diagnostics: %w", err)
 	}
 	r.f = f
 	debug.SetTraceback("all")
-	if cf, err := os.OpenFile(filepath.Join(r.dir, r.id+".crash"), os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_CLOEXEC, 0o600); err == nil {
+	if cf, err := os.OpenFile(r.dir.Crash(r.id), os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_CLOEXEC, 0o600); err == nil {
 		if err := debug.SetCrashOutput(cf, debug.CrashOptions{}); err == nil {
 			r.crash = cf
 		} else {
@@ -111,7 +85,7 @@ func Install(o Options) (*Recorder, error) {
 	if !o.PruneLater {
 		pruneErr = r.PruneOld()
 	}
-	r.write(map[string]any{"event": EvInstalled, "crash_output": r.crash != nil})
+	r.write(Event{Event: EvInstalled, CrashOutput: r.crash != nil})
 	return r, pruneErr
 }
 
@@ -120,7 +94,7 @@ func (r *Recorder) PruneOld() error {
 	if r == nil || r.dir == "" {
 		return nil
 	}
-	if err := Prune(r.dir, r.log.Keep, r.log.MaxBytes, r.id); err != nil {
+	if err := Prune(string(r.dir), r.log.Keep, r.log.MaxBytes, r.id); err != nil {
 		return fmt.Errorf("diagnostics: prune: %w", err)
 	}
 	return nil
@@ -129,7 +103,7 @@ func (r *Recorder) PruneOld() error {
 // adopt returns the open record in dir, moving firstline's record there, or
 // starting one late when firstline could not.
 func adopt(dir string) (*os.File, error) {
-	name := filepath.Join(dir, firstline.ID+".jsonl")
+	name := paths.Lifetimes(dir).Record(firstline.ID)
 	if firstline.Record != nil && sameDir(firstline.RecordDir, dir) {
 		return firstline.Record, nil
 	}
@@ -143,7 +117,7 @@ func adopt(dir string) (*os.File, error) {
 	if firstline.Record != nil {
 		// The config file named another state dir: carry the first-line
 		// marker over and drop the early copy.
-		old := filepath.Join(firstline.RecordDir, firstline.ID+".jsonl")
+		old := paths.Lifetimes(firstline.RecordDir).Record(firstline.ID)
 		if b, err := os.ReadFile(old); err == nil {
 			_, _ = f.Write(b)
 		}
@@ -152,9 +126,9 @@ func adopt(dir string) (*os.File, error) {
 		return f, nil
 	}
 	exe, _ := os.Executable()
-	line, _ := json.Marshal(map[string]any{
-		"event": EvFirstLine, "t": firstline.Started.UTC(), "pid": firstline.PID, "ppid": os.Getppid(),
-		"exe": exe, "argv": os.Args, "late": true, "early_error": errString(firstline.Err),
+	line, _ := json.Marshal(Event{
+		Event: EvFirstLine, T: firstline.Started.UTC(), PID: firstline.PID, PPID: os.Getppid(),
+		Exe: exe, Argv: os.Args, Late: true, EarlyError: errString(firstline.Err),
 	})
 	_, _ = f.Write(append(line, '\n'))
 	return f, nil
@@ -195,17 +169,17 @@ func (r *Recorder) Path() string {
 	if r == nil || r.f == nil {
 		return ""
 	}
-	return filepath.Join(r.dir, r.id+".jsonl")
+	return r.dir.Record(r.id)
 }
 
 // write appends one event as a single write(2), without fsync (see
 // firstline: the page cache survives SIGKILL).
-func (r *Recorder) write(ev map[string]any) {
+func (r *Recorder) write(ev Event) {
 	if r == nil || r.f == nil {
 		return
 	}
-	if _, ok := ev["t"]; !ok {
-		ev["t"] = time.Now().UTC()
+	if ev.T.IsZero() {
+		ev.T = time.Now().UTC()
 	}
 	line, err := json.Marshal(ev)
 	if err != nil {
@@ -218,7 +192,7 @@ func (r *Recorder) write(ev map[string]any) {
 
 // Ready records that the server listens on addr.
 func (r *Recorder) Ready(addr string) {
-	r.write(map[string]any{"event": EvReady, "addr": addr})
+	r.write(Event{Event: EvReady, Addr: addr})
 }
 
 // Signal records a caught signal with a snapshot of the process: uptime,
@@ -229,33 +203,30 @@ func (r *Recorder) Signal(sig syscall.Signal, action string) {
 		return
 	}
 	ev := r.snapshot()
-	ev["event"] = EvSignal
-	ev["signal"] = int(sig)
-	ev["name"] = SignalName(sig)
-	ev["action"] = action
+	ev.Event, ev.Signal, ev.Name, ev.Action = EvSignal, int(sig), SignalName(sig), action
 	r.write(ev)
 }
 
-func (r *Recorder) snapshot() map[string]any {
-	ev := map[string]any{
-		"uptime_s":   time.Since(r.started).Seconds(),
-		"goroutines": runtime.NumGoroutine(),
-		"open_fds":   openFDs(),
-		"rss_bytes":  rssBytes(),
-		"stacks":     allStacks(),
+func (r *Recorder) snapshot() Event {
+	ev := Event{
+		UptimeS:    time.Since(r.started).Seconds(),
+		Goroutines: runtime.NumGoroutine(),
+		OpenFDs:    OpenFDs(),
+		RSSBytes:   rssBytes(),
+		Stacks:     allStacks(),
 	}
 	if r.inflight != nil {
-		ev["inflight"] = r.inflight()
+		ev.Inflight = r.inflight()
 	}
 	return ev
 }
 
 // Exiting records how the process ends, when no signal ended it.
-func (r *Recorder) Exiting(reason, detail string, code int) {
+func (r *Recorder) Exiting(reason ExitReason, detail string, code int) {
 	if r == nil || r.f == nil {
 		return
 	}
-	r.write(map[string]any{"event": EvExit, "reason": reason, "detail": detail, "code": code, "uptime_s": time.Since(r.started).Seconds()})
+	r.write(Event{Event: EvExit, Reason: string(reason), Detail: detail, Code: code, UptimeS: time.Since(r.started).Seconds()})
 	r.closeCrash()
 }
 
@@ -265,8 +236,8 @@ func (r *Recorder) ExitingSignal(sig syscall.Signal, intent string, code int) {
 	if r == nil || r.f == nil {
 		return
 	}
-	r.write(map[string]any{"event": EvExit, "reason": SignalName(sig), "signal": int(sig), "intent": intent,
-		"code": code, "uptime_s": time.Since(r.started).Seconds()})
+	r.write(Event{Event: EvExit, Reason: SignalName(sig), Signal: int(sig), Intent: intent,
+		Code: code, UptimeS: time.Since(r.started).Seconds()})
 	r.closeCrash()
 }
 
@@ -293,16 +264,14 @@ func (r *Recorder) Panic(where string, value any, stack []byte) {
 	if r.log.Log != nil {
 		r.log.Log.Errorf("recovered panic in %s: %v\n%s", where, value, stack)
 	}
-	r.write(map[string]any{"event": EvPanic, "where": where, "value": fmt.Sprint(value), "stack": string(stack)})
+	r.write(Event{Event: EvPanic, Where: where, Value: fmt.Sprint(value), Stack: string(stack)})
 }
 
 // PreRestart is written by the old process as it hands over to the next.
 // The diagnose decision table pairs it with the next lifetime's first-line.
-func (r *Recorder) PreRestart(strategy string, detail map[string]any) {
-	ev := map[string]any{"event": EvPreRestart, "strategy": strategy, "pid": os.Getpid()}
-	for k, v := range detail {
-		ev[k] = v
-	}
+// ev carries the strategy's details (Reason, Exe, ListenFD, By, ...).
+func (r *Recorder) PreRestart(strategy string, ev Event) {
+	ev.Event, ev.Strategy, ev.PID = EvPreRestart, strategy, os.Getpid()
 	r.write(ev)
 }
 
@@ -310,16 +279,13 @@ func (r *Recorder) PreRestart(strategy string, detail map[string]any) {
 // (the exec returned) and this process serves on: the exit before it does
 // not count.
 func (r *Recorder) Resumed(detail string) {
-	r.write(map[string]any{"event": EvResumed, "detail": detail})
+	r.write(Event{Event: EvResumed, Detail: detail})
 }
 
 // Update records a step of a self-update (internal/update): started,
 // installed, restarting, failed, updated, rolled-back, ...
-func (r *Recorder) Update(fields map[string]any) {
-	ev := map[string]any{"event": EvUpdate}
-	for k, v := range fields {
-		ev[k] = v
-	}
+func (r *Recorder) Update(ev Event) {
+	ev.Event = EvUpdate
 	r.write(ev)
 }
 
@@ -346,16 +312,20 @@ func (r *Recorder) Heartbeat(ctx context.Context) {
 	}
 }
 
-// AppendHelperEvent appends a restart helper's step to the record at path
-// (the old process's record). Steps: started, old-gone, delay-done,
-// spawned, survived, killed, retrying, gave-up.
-func AppendHelperEvent(path, step string, fields map[string]any) error {
+// AppendEvent appends ev to the record at path, for a process that has no
+// lifetime of its own and writes into a server's: the restart helper and
+// the watchdog (EvHelper steps: started, old-gone, delay-done, spawned,
+// survived, killed, retrying, gave-up), the update confirmer (EvUpdate).
+// HelperPID and T default to this process and now.
+func AppendEvent(path string, ev Event) error {
 	if path == "" {
 		return errors.New("no record")
 	}
-	ev := map[string]any{"event": EvHelper, "step": step, "helper_pid": os.Getpid(), "t": time.Now().UTC()}
-	for k, v := range fields {
-		ev[k] = v
+	if ev.HelperPID == 0 {
+		ev.HelperPID = os.Getpid()
+	}
+	if ev.T.IsZero() {
+		ev.T = time.Now().UTC()
 	}
 	line, err := json.Marshal(ev)
 	if err != nil {
@@ -385,12 +355,13 @@ func allStacks() string {
 	}
 }
 
-func openFDs() int {
+// OpenFDs counts this process's open file descriptors (-1 if unknown).
+func OpenFDs() int {
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		return -1
 	}
-	return len(ents) - 1
+	return len(ents) - 1 // the directory handle ReadDir itself held
 }
 
 func rssBytes() int64 {
@@ -431,28 +402,25 @@ func (r *Recorder) startedAt() time.Time {
 
 // EarlyExit records an exit that happens before Install, such as a config
 // error, in the record firstline opened.
-func EarlyExit(reason, detail string, code int) {
+func EarlyExit(reason ExitReason, detail string, code int) {
 	if firstline.Record == nil {
 		return
 	}
-	line, _ := json.Marshal(map[string]any{"event": EvExit, "t": time.Now().UTC(), "reason": reason, "detail": detail, "code": code,
-		"uptime_s": time.Since(firstline.Started).Seconds()})
+	line, _ := json.Marshal(Event{Event: EvExit, T: time.Now().UTC(), Reason: string(reason), Detail: detail, Code: code,
+		UptimeS: time.Since(firstline.Started).Seconds()})
 	_, _ = firstline.Record.Write(append(line, '\n'))
 }
 
-// IntentFile is where `webui ctl` announces why it is about to signal the
-// server, so the exit record can say "ctl stop" rather than just SIGTERM.
-func IntentFile(runDir string) string { return filepath.Join(runDir, "webui.intent") }
-
-// WriteIntent announces the reason for the next SIGTERM.
+// WriteIntent announces the reason for the next SIGTERM (paths.Run.Intent),
+// so the exit record can say "ctl stop" rather than just SIGTERM.
 func WriteIntent(runDir, intent string) error {
-	return os.WriteFile(IntentFile(runDir), []byte(intent+"\n"), 0o600)
+	return os.WriteFile(paths.Run(runDir).Intent(), []byte(intent+"\n"), 0o600)
 }
 
 // TakeIntent reads and removes the announced reason ("" if none, or if it
 // is older than a minute and so not about this signal).
 func TakeIntent(runDir string) string {
-	p := IntentFile(runDir)
+	p := paths.Run(runDir).Intent()
 	st, err := os.Stat(p)
 	if err != nil {
 		return ""

@@ -30,8 +30,8 @@ func (t *Trap) handle(s os.Signal) {
 		}
 		t.mu.Unlock()
 		if due {
-			t.rec.write(map[string]any{"event": EvSignal, "signal": int(sig), "name": "SIGPIPE",
-				"action": "ignored", "count": n, "uptime_s": time.Since(t.rec.startedAt()).Seconds()})
+			t.rec.write(Event{Event: EvSignal, Signal: int(sig), Name: "SIGPIPE",
+				Action: "ignored", Count: n, UptimeS: time.Since(t.rec.startedAt()).Seconds()})
 		}
 	case syscall.SIGUSR1:
 		t.rec.Signal(sig, "stack dump; still running")

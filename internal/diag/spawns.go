@@ -25,16 +25,13 @@ type spawn struct {
 // to be the spawned process, not a later one reusing the pid: the whole
 // restart schedule the starter recorded in its "started" step (the
 // default schedule when it recorded none).
-func reachOf(ev map[string]any) time.Duration {
-	sec := func(k string) time.Duration {
-		f, _ := ev[k].(float64)
-		return time.Duration(f * float64(time.Second))
-	}
-	if ev == nil || num(ev, "attempts") <= 0 {
+func reachOf(ev *Event) time.Duration {
+	sec := func(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+	if ev == nil || ev.Attempts <= 0 {
 		return schedule.Default().Total()
 	}
-	s := schedule.New(sec("delay_s"), sec("survive_s"), num(ev, "attempts"))
-	if c := sec("cap_s"); c > 0 {
+	s := schedule.New(sec(ev.DelayS), sec(ev.SurviveS), ev.Attempts)
+	if c := sec(ev.CapS); c > 0 {
 		s.Cap = max(c, s.Delay)
 	}
 	return s.Total()
@@ -52,12 +49,12 @@ func judge(lts []*Lifetime, o LoadOptions) []*Lifetime {
 	var spawns []*spawn
 	for _, lt := range lts {
 		var last *spawn
-		var started map[string]any // the starter's "started" step
-		for _, ev := range lt.events {
-			t, _ := tm(ev)
-			switch str(ev, "event") {
+		var started *Event // the starter's "started" step
+		for i, ev := range lt.events {
+			t, _ := ev.Time()
+			switch ev.Event {
 			case EvPreRestart:
-				if str(ev, "strategy") == "exec" {
+				if ev.Strategy == "exec" {
 					last = &spawn{pid: lt.PID, t: t, by: lt.ID, exec: true, reach: reachOf(nil)}
 					spawns = append(spawns, last)
 				}
@@ -68,17 +65,17 @@ func judge(lts []*Lifetime, o LoadOptions) []*Lifetime {
 					last = nil
 				}
 			case EvHelper:
-				pid := num(ev, "pid")
-				switch str(ev, "step") {
+				pid := ev.PID
+				switch ev.Step {
 				case "started":
-					started = ev
+					started = &lt.events[i]
 				case "spawned":
 					last = &spawn{pid: pid, t: t, by: lt.ID, reach: reachOf(started)}
 					spawns = append(spawns, last)
 				case "killed":
 					for _, s := range spawns {
 						if s.pid == pid && s.by == lt.ID {
-							s.killed, s.outcome = true, str(ev, "detail")
+							s.killed, s.outcome = true, ev.Detail
 						}
 					}
 				}
@@ -133,9 +130,9 @@ func (lt *Lifetime) livedAtLeast() (evidence []string) {
 	}
 	lt.LivedAtLeast = true
 	last := lt.events[len(lt.events)-1]
-	if t, ok := tm(last); ok {
+	if t, ok := last.Time(); ok {
 		if lt.Verdict == KilledUntraced {
-			evidence = append(evidence, "last event "+str(last, "event")+" at "+t.Local().Format("15:04:05.000"))
+			evidence = append(evidence, "last event "+last.Event+" at "+t.Local().Format("15:04:05.000"))
 		}
 		lt.LivedS = max(lt.LivedS, t.Sub(lt.StartedAt).Seconds())
 	}

@@ -1,6 +1,7 @@
 // Package firstline runs webui's first user code. cmd/webui imports it before
-// anything else, and it imports nothing heavier than os, syscall and strconv,
-// so its init runs before the rest of the program is initialised.
+// anything else, and it imports nothing heavier than os, syscall and strconv
+// (and leaf packages built on them), so its init runs before the rest of the
+// program is initialised.
 //
 // For a server process (`webui`, `webui serve`) it writes the first-line
 // marker: the first event of this lifetime's record, under the state dir.
@@ -19,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/termux-webui/webui/internal/handoff"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/version"
 )
@@ -42,9 +44,6 @@ var ID string
 // Err is why no record could be written, if that was attempted and failed.
 var Err error
 
-// LifetimesDir is the record directory inside a state dir.
-const LifetimesDir = "lifetimes"
-
 func init() {
 	ID = Started.UTC().Format("20060102T150405.000000Z") + "-" + strconv.Itoa(PID)
 	if !isServer(os.Args) || early("diagnostics", "WEBUI_DIAGNOSTICS") == "off" {
@@ -54,12 +53,12 @@ func init() {
 	if state == "" {
 		state = paths.FromEnviron().StateDir
 	}
-	RecordDir = state + "/" + LifetimesDir
+	RecordDir = string(paths.State(state).Lifetimes())
 	if err := os.MkdirAll(RecordDir, 0o700); err != nil {
 		Err = err
 		return
 	}
-	f, err := os.OpenFile(RecordDir+"/"+ID+".jsonl", os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_CLOEXEC, 0o600)
+	f, err := os.OpenFile(paths.Lifetimes(RecordDir).Record(ID), os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		Err = err
 		return
@@ -81,7 +80,7 @@ func init() {
 		b.WriteString(`,"start_ticks":`)
 		b.WriteString(ticks)
 	}
-	if r := os.Getenv("WEBUI_RESTART_OF"); r != "" {
+	if r := os.Getenv(handoff.RestartOf); r != "" {
 		b.WriteString(`,"restart_of":`)
 		b.WriteString(strconv.Quote(r))
 	}

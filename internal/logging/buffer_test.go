@@ -2,18 +2,18 @@ package logging
 
 import (
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sirupsen/logrus"
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 func readLog(t *testing.T, dir string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, FileName))
+	b, err := os.ReadFile(paths.Log(dir).Server())
 	if err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
 	}

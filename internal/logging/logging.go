@@ -9,17 +9,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
 	"gopkg.in/natefinch/lumberjack.v2"
-)
 
-// FileName is the log file's name inside the log dir.
-const FileName = "webui.log"
+	"github.com/termux-webui/webui/internal/paths"
+)
 
 // Options describe where logs go.
 type Options struct {
@@ -66,7 +64,7 @@ func New(o Options) (*Logger, error) {
 			return nil, fmt.Errorf("log dir %s: %w", o.Dir, unwrap(err))
 		}
 		lg.file = &lumberjack.Logger{
-			Filename:   filepath.Join(o.Dir, FileName),
+			Filename:   paths.Log(o.Dir).Server(),
 			MaxSize:    o.MaxSizeMB,
 			MaxBackups: o.MaxFiles,
 			Compress:   false,

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/sirupsen/logrus"
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // The log file holds exactly what logrus's JSON formatter writes, one line
@@ -44,7 +44,7 @@ func TestFileLinesAreLogrusJSON(t *testing.T) {
 			e.Info("request")
 		}
 		lg.Close()
-		got, err := os.ReadFile(filepath.Join(dir, FileName))
+		got, err := os.ReadFile(paths.Log(dir).Server())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 // Package paths chooses the default config, state, log and run locations for
-// the platform webui runs on. It imports only os and strings so that the
-// first-line marker can use it before anything heavier is initialised.
+// the platform webui runs on, and the names of the files in them. It imports
+// only os, strconv and strings so that the first-line marker can use it
+// before anything heavier is initialised.
 package paths
 
 import (
@@ -113,47 +114,14 @@ func tempDir(getenv func(string) string) string {
 	}
 	return "/tmp"
 }
-
-// State is a state directory. Its methods name the files that several
-// processes (the server, the CLI, the restart helper) must agree on.
-type State string
-
-// The secrets in the state directory, each mode 0600.
-const (
-	TokenFileName      = "token"            // the owner's access token
-	SessionKeyFileName = "session.key"      // HMAC key that signs session cookies
-	PasswordFileName   = "password_hash"    // the login password's hash (`webui passwd`)
-	RevokedFileName    = "sessions.revoked" // sessions logged out before they expire
-)
-
-// Token is the owner's access token file.
-func (s State) Token() string { return s.join(TokenFileName) }
-
-// SessionKey is the file of the key that signs session cookies.
-func (s State) SessionKey() string { return s.join(SessionKeyFileName) }
-
-// Password is the login password hash file.
-func (s State) Password() string { return s.join(PasswordFileName) }
-
-// Revoked lists the logged-out sessions that have not expired yet.
-func (s State) Revoked() string { return s.join(RevokedFileName) }
-
-func (s State) join(name string) string { return strings.TrimRight(string(s), "/") + "/" + name }
-
-// Run is a run directory: the pid files and locks that say who runs.
-type Run string
-
-// PIDFileName is the server's pid file, held under flock for its life.
-const PIDFileName = "webui.pid"
-
-// PIDFile is the server's pid file.
-func (r Run) PIDFile() string { return strings.TrimRight(string(r), "/") + "/" + PIDFileName }
-
 // Hosted apps: their files beside the config file, and each app's lock,
 // record and logs in a subdirectory of the run and log dirs.
 const (
 	AppsDirName = "apps.d" // beside webui.conf: one NAME.conf per app
 	AppsSubdir  = "apps"   // in the run, log and lifetimes dirs
+	AppLogExt   = ".log"   // <log>/apps/NAME.log: the app's stdout and stderr
+	AppLockExt  = ".lock"  // <run>/apps/NAME.lock: held by the app's process while it lives
+	AppRecExt   = ".json"  // <run>/apps/NAME.json: what adopting the process needs
 )
 
 // AppsDir is the apps.d directory beside the config file.
@@ -167,3 +135,20 @@ func AppsDir(configFile string) string {
 	}
 	return strings.TrimRight(dir, "/") + "/" + AppsDirName
 }
+
+// AppLifetimes is the file of app name's process lifetimes.
+func (l Lifetimes) AppLifetimes(name string) string {
+	return join(join(string(l), AppsSubdir), name+RecordExt)
+}
+
+// AppsRun is the run dir's subdirectory for the apps' locks and records.
+func (r Run) AppsRun() string { return join(string(r), AppsSubdir) }
+
+// AppLock is the lock app name's process holds while it lives.
+func (r Run) AppLock(name string) string { return join(r.AppsRun(), name+AppLockExt) }
+
+// AppRecord is app name's adoption record.
+func (r Run) AppRecord(name string) string { return join(r.AppsRun(), name+AppRecExt) }
+
+// AppLog is app name's log.
+func (l Log) AppLog(name string) string { return join(join(string(l), AppsSubdir), name+AppLogExt) }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/termux-webui/webui/internal/handoff"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -58,7 +60,7 @@ func helperExec(path string) {
 	time.Sleep(100 * time.Millisecond) // let the parent see the pre-exec holder
 	var env []string
 	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, envExec+"=") && !strings.HasPrefix(e, EnvPIDFileFD+"=") {
+		if !strings.HasPrefix(e, envExec+"=") && !strings.HasPrefix(e, handoff.PIDFileFD+"=") {
 			env = append(env, e)
 		}
 	}
@@ -77,7 +79,7 @@ func helperInherit(path string) {
 		helperFail("inherit", err)
 	}
 	result := "fallback"
-	if os.Getenv(EnvPIDFileFD) == strconv.Itoa(int(p.File().Fd())) {
+	if os.Getenv(handoff.PIDFileFD) == strconv.Itoa(int(p.File().Fd())) {
 		result = "adopted"
 	}
 	if !cloexec(p.File()) {

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/termux-webui/webui/internal/handoff"
 	"golang.org/x/sys/unix"
 )
 
@@ -23,10 +24,6 @@ import (
 //
 // flock locks belong to the open file description: they survive exec (which
 // keeps fds) and conflict between two opens even inside one process.
-
-// EnvPIDFileFD names the environment variable that tells a re-executed
-// image which inherited fd holds the pid file lock (see KeepAcrossExec).
-const EnvPIDFileFD = "WEBUI_PIDFILE_FD"
 
 // ErrLocked means another live holder has the pid file locked: a server is
 // already running. Errors from Acquire wrap it in a *LockedError.
@@ -158,7 +155,7 @@ func (p *PIDFile) File() *os.File {
 
 // KeepAcrossExec clears FD_CLOEXEC on the lock fd, so syscall.Exec hands the
 // still-locked fd to the new image and no other process can slip in during a
-// restart, and returns "WEBUI_PIDFILE_FD=<n>" for the new image's
+// restart, and returns "<handoff.PIDFileFD>=<n>" for the new image's
 // environment, where Inherit picks it up.
 //
 // Call it right before syscall.Exec: until the exec, any child spawned
@@ -174,7 +171,7 @@ func (p *PIDFile) KeepAcrossExec() (envVar string, err error) {
 	if err := setCloexec(fd, false); err != nil {
 		return "", fmt.Errorf("pid file %s: %w", p.Path, err)
 	}
-	return EnvPIDFileFD + "=" + strconv.Itoa(fd), nil
+	return handoff.PIDFileFD + "=" + strconv.Itoa(fd), nil
 }
 
 // CloseOnExec sets FD_CLOEXEC on the lock fd again: it undoes
@@ -193,14 +190,14 @@ func (p *PIDFile) CloseOnExec() error {
 }
 
 // Inherit is Acquire for a process that may have been started by exec from a
-// server holding the lock (KeepAcrossExec). If getenv(EnvPIDFileFD) names an
+// server holding the lock (KeepAcrossExec). If getenv(handoff.PIDFileFD) names an
 // open, writable fd on the same inode as path, it adopts that fd: takes the
 // lock on it (a no-op when it already holds it; exec keeps flocks), marks it
 // close-on-exec again and rewrites the pid (the same under exec anyway).
-// Otherwise it falls back to Acquire. The caller should unset EnvPIDFileFD
+// Otherwise it falls back to Acquire. The caller should unset handoff.PIDFileFD
 // afterwards so children do not see a stale fd number.
 func Inherit(path string, getenv func(string) string) (*PIDFile, error) {
-	if v := getenv(EnvPIDFileFD); v != "" {
+	if v := getenv(handoff.PIDFileFD); v != "" {
 		if p := adopt(path, v); p != nil {
 			return p, nil
 		}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/termux-webui/webui/internal/handoff"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -244,7 +246,7 @@ func TestInheritFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	name, v, _ := strings.Cut(kv, "=")
-	if name != EnvPIDFileFD || v != strconv.Itoa(int(p.File().Fd())) || cloexec(p.File()) {
+	if name != handoff.PIDFileFD || v != strconv.Itoa(int(p.File().Fd())) || cloexec(p.File()) {
 		t.Fatalf("KeepAcrossExec = %q, cloexec %v", kv, cloexec(p.File()))
 	}
 	if err := p.CloseOnExec(); err != nil || !cloexec(p.File()) {
@@ -255,7 +257,7 @@ func TestInheritFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	q, err := Inherit(path, func(k string) string {
-		if k == EnvPIDFileFD {
+		if k == handoff.PIDFileFD {
 			return strconv.Itoa(nfd)
 		}
 		return ""

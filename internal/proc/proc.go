@@ -37,7 +37,7 @@ type Attr struct {
 	// write into a pipe nobody reads.
 	Stdin, Stdout, Stderr *os.File
 	// ExtraFiles become fds 3, 4, ... in the child (listener handoff,
-	// LISTEN_FDS). A nil entry leaves that fd closed in the child.
+	// socket activation). A nil entry leaves that fd closed in the child.
 	ExtraFiles []*os.File
 	// Setsid starts the child in a new session: detached from our
 	// controlling terminal and process group, so a SIGHUP or a signal to

@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 )
@@ -62,13 +62,13 @@ func RunHelper(ctx context.Context, o HelperOptions) error {
 	if o.By == "" {
 		o.By = schedule.ByHelper
 	}
-	ev := func(step string, f map[string]any) {
-		f["by"] = o.By
-		if err := diag.AppendHelperEvent(o.Record, step, f); err != nil && o.Logf != nil && o.Record != "" {
+	ev := func(step string, e diag.Event) {
+		e.Event, e.Step, e.By, e.T = diag.EvHelper, step, o.By, time.Now().UTC()
+		if err := diag.AppendEvent(o.Record, e); err != nil && o.Logf != nil && o.Record != "" {
 			o.Logf("restart-helper: record %s: %v", step, err)
 		}
 		if o.Logf != nil {
-			b, _ := json.Marshal(f)
+			b, _ := json.Marshal(e)
 			o.Logf("restart-helper: %s %s", step, b)
 		}
 	}
@@ -77,13 +77,13 @@ func RunHelper(ctx context.Context, o HelperOptions) error {
 	}
 	s := o.Schedule
 	began := time.Now()
-	ev("started", map[string]any{"old_pid": o.OldPID, "delay_s": s.Delay.Seconds(), "survive_s": s.Survive.Seconds(),
-		"attempts": s.Attempts, "cap_s": s.Cap.Seconds()})
+	ev("started", diag.Event{OldPID: o.OldPID, DelayS: s.Delay.Seconds(), SurviveS: s.Survive.Seconds(),
+		Attempts: s.Attempts, CapS: s.Cap.Seconds()})
 	if o.RunDir != "" {
 		if !o.Locked {
 			l, err := schedule.TryLock(o.RunDir)
 			if err != nil {
-				ev("gave-up", map[string]any{"detail": err.Error()})
+				ev("gave-up", diag.Event{Detail: err.Error()})
 				return err
 			}
 			defer l.Release()
@@ -109,26 +109,26 @@ func RunHelper(ctx context.Context, o HelperOptions) error {
 	err := proc.WaitGone(wctx, o.OldPID, 10*time.Millisecond)
 	cancel()
 	if err != nil {
-		ev("gave-up", map[string]any{"detail": fmt.Sprintf("old pid %d still running after %s", o.OldPID, o.Wait)})
+		ev("gave-up", diag.Event{Detail: fmt.Sprintf("old pid %d still running after %s", o.OldPID, o.Wait)})
 		return fmt.Errorf("old process %d did not exit", o.OldPID)
 	}
 	gone := time.Now()
 	if !o.Exited.IsZero() && o.Exited.Before(gone) {
 		gone = o.Exited
 	}
-	ev("old-gone", map[string]any{"old_pid": o.OldPID})
+	ev("old-gone", diag.Event{OldPID: o.OldPID})
 
 	var result error
 	try := func(attempt int) schedule.Verdict {
 		if stopped() {
-			ev("gave-up", map[string]any{"attempt": attempt, "detail": ErrStopped.Error()})
+			ev("gave-up", diag.Event{Attempt: attempt, Detail: ErrStopped.Error()})
 			result = ErrStopped
 			return schedule.Done
 		}
-		ev("delay-done", map[string]any{"attempt": attempt, "delay_s": s.Wait(attempt).Seconds(), "since_old_exit_s": time.Since(gone).Seconds()})
+		ev("delay-done", diag.Event{Attempt: attempt, DelayS: s.Wait(attempt).Seconds(), SinceOldExitS: time.Since(gone).Seconds()})
 		path, argv := o.Argv[0], o.Argv
 		if o.Strace != "" {
-			out := strings.TrimSuffix(o.Record, ".jsonl") + fmt.Sprintf(".restart-%d.strace", attempt)
+			out := paths.RestartTrace(o.Record, attempt)
 			argv = append([]string{o.Strace, "-f", "-ttt", "-T", "-s", "256", "-o", out, "--"}, o.Argv...)
 			path = o.Strace
 		}
@@ -139,53 +139,53 @@ func RunHelper(ctx context.Context, o HelperOptions) error {
 		started := time.Now()
 		pid, err := proc.Spawn(path, argv, proc.Attr{Env: o.Env, Stdout: stdout, Stderr: stderr, Setsid: true})
 		if err != nil {
-			ev("gave-up", map[string]any{"attempt": attempt, "detail": "spawn: " + err.Error()})
+			ev("gave-up", diag.Event{Attempt: attempt, Detail: "spawn: " + err.Error()})
 			result = err
 			return schedule.Done
 		}
-		ev("spawned", map[string]any{"pid": pid, "attempt": attempt, "strace": o.Strace != ""})
+		ev("spawned", diag.Event{PID: pid, Attempt: attempt, Strace: o.Strace != ""})
 		if stopped() {
 			// `ctl stop` ran as we started it and found nothing to stop.
 			_, _ = proc.Terminate(ctx, pid, 10*time.Second)
-			ev("gave-up", map[string]any{"pid": pid, "attempt": attempt, "detail": ErrStopped.Error() + " (stopped the server started as it ran)"})
+			ev("gave-up", diag.Event{PID: pid, Attempt: attempt, Detail: ErrStopped.Error() + " (stopped the server started as it ran)"})
 			result = ErrStopped
 			return schedule.Done
 		}
 		out := confirm(ctx, pid, o.Health, s.Survive, s.AttemptLimit())
 		switch {
 		case out.survived:
-			ev("survived", map[string]any{"pid": pid, "attempt": attempt, "healthy_after_s": out.healthyAfter.Seconds(),
-				"since_old_exit_s": time.Since(gone).Seconds()})
+			ev("survived", diag.Event{PID: pid, Attempt: attempt, HealthyAfterS: out.healthyAfter.Seconds(),
+				SinceOldExitS: time.Since(gone).Seconds()})
 			result = nil
 			return schedule.Done
 		case out.dead && out.status.Signaled():
-			ev("killed", map[string]any{"pid": pid, "attempt": attempt, "signal": int(out.status.Signal()),
-				"detail": fmt.Sprintf("pid %d killed by %s %s after it started", pid, diag.SignalName(out.status.Signal()), time.Since(started).Round(time.Millisecond))})
+			ev("killed", diag.Event{PID: pid, Attempt: attempt, Signal: int(out.status.Signal()),
+				Detail: fmt.Sprintf("pid %d killed by %s %s after it started", pid, diag.SignalName(out.status.Signal()), time.Since(started).Round(time.Millisecond))})
 			result = fmt.Errorf("pid %d was killed", pid)
 		case out.dead:
 			code := out.status.ExitStatus()
 			detail := fmt.Sprintf("pid %d exited with code %d", pid, code)
 			switch {
 			case code == exitcode.OK || stopped():
-				ev("gave-up", map[string]any{"pid": pid, "attempt": attempt, "code": code, "detail": detail + ": it was stopped, not killed; not starting another"})
+				ev("gave-up", diag.Event{PID: pid, Attempt: attempt, Code: code, Detail: detail + ": it was stopped, not killed; not starting another"})
 				result = ErrStopped
 				return schedule.Done
 			case code == exitcode.Usage || code == exitcode.Listen || code == exitcode.Running:
-				ev("gave-up", map[string]any{"pid": pid, "attempt": attempt, "code": code, "detail": detail + ": a retry cannot help"})
+				ev("gave-up", diag.Event{PID: pid, Attempt: attempt, Code: code, Detail: detail + ": a retry cannot help"})
 				result = errors.New(detail)
 				return schedule.Done
 			}
-			ev("failed", map[string]any{"pid": pid, "attempt": attempt, "code": code, "detail": detail})
+			ev("failed", diag.Event{PID: pid, Attempt: attempt, Code: code, Detail: detail})
 			result = errors.New(detail)
 		default:
 			// Alive but not healthy in time: leave it to the watchdog
 			// rather than start a second one.
-			ev("unhealthy", map[string]any{"pid": pid, "attempt": attempt, "detail": "alive but /health did not answer in time"})
+			ev("unhealthy", diag.Event{PID: pid, Attempt: attempt, Detail: "alive but /health did not answer in time"})
 			result = fmt.Errorf("pid %d is not healthy", pid)
 			return schedule.Done
 		}
 		if attempt < s.Attempts {
-			ev("retrying", map[string]any{"attempt": attempt + 1, "delay_s": s.Wait(attempt + 1).Seconds()})
+			ev("retrying", diag.Event{Attempt: attempt + 1, DelayS: s.Wait(attempt + 1).Seconds()})
 		}
 		return schedule.Retry
 	}
@@ -194,7 +194,7 @@ func RunHelper(ctx context.Context, o HelperOptions) error {
 		return err
 	}
 	if !done {
-		ev("gave-up", map[string]any{"detail": fmt.Sprintf("no attempt survived (%d tries)", n)})
+		ev("gave-up", diag.Event{Detail: fmt.Sprintf("no attempt survived (%d tries)", n)})
 		return fmt.Errorf("restart failed after %d attempts", n)
 	}
 	return result

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/termux-webui/webui/internal/handoff"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/termux-webui/webui/internal/diag"
@@ -138,7 +140,7 @@ func execOld() int {
 	}
 	env := []string{envRole + "=exec-new", envDir + "=" + dir,
 		// Left over from an earlier handoff: none may reach the new image.
-		EnvListenFD + "=99", EnvListenPID + "=1", EnvRestartOf + "=stale", proc.EnvPIDFileFD + "=98",
+		handoff.ListenFD + "=99", handoff.ListenPID + "=1", handoff.RestartOf + "=stale", handoff.PIDFileFD + "=98",
 		"LISTEN_FDS=1", "LISTEN_PID=1", "LISTEN_FDNAMES=x", "KEEP_ME=1"}
 	e := &Engine{Strategy: "exec", Recorder: rec, PIDFile: pf, Log: &logger{}, Exe: exe,
 		Args: []string{exe, "serve", "--addr", ln.Addr().String()}, Env: env}
@@ -161,13 +163,13 @@ func execNew() int {
 	if err != nil {
 		return fail(err)
 	}
-	fd, _ := strconv.Atoi(env[proc.EnvPIDFileFD])
+	fd, _ := strconv.Atoi(env[handoff.PIDFileFD])
 	r.Adopted = fd > 2 && int(pf.File().Fd()) == fd
 	f, err := Inherited(getenv)
 	if err != nil || f == nil {
 		return fail(fmt.Errorf("no inherited listener: %v", err))
 	}
-	r.ListenEnv = os.Getenv(EnvListenFD) + os.Getenv(EnvListenPID) + os.Getenv("LISTEN_FDS") + os.Getenv(proc.EnvPIDFileFD)
+	r.ListenEnv = os.Getenv(handoff.ListenFD) + os.Getenv(handoff.ListenPID) + os.Getenv("LISTEN_FDS") + os.Getenv(handoff.PIDFileFD)
 	ln, err := net.FileListener(f)
 	f.Close()
 	if err != nil {

@@ -27,27 +27,12 @@ import (
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/handoff"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 	"github.com/termux-webui/webui/internal/server"
 )
-
-// Environment passed to the next image or process.
-const (
-	// EnvListenFD names the inherited listening socket's fd; EnvListenPID
-	// is the pid it was meant for, so a stray variable is never trusted.
-	EnvListenFD  = "WEBUI_LISTEN_FD"
-	EnvListenPID = "WEBUI_LISTEN_PID"
-	// EnvRestartOf carries the previous lifetime's id into the next
-	// first-line marker.
-	EnvRestartOf = "WEBUI_RESTART_OF"
-	// EnvStrace, set to 1, runs the restarted server under strace.
-	EnvStrace = "WEBUI_STRACE_RESTART"
-)
-
-// NotBeforeFile is where, under runit on Android, the old process leaves
-// the earliest time the service's run script may start the next one.
-func NotBeforeFile(runDir string) string { return runDir + "/webui.notbefore" }
 
 // Engine restarts this process with the chosen strategy.
 type Engine struct {
@@ -118,16 +103,7 @@ func (e *Engine) nextEnv(extra ...string) []string {
 	if env == nil {
 		env = os.Environ()
 	}
-	out := make([]string, 0, len(env)+len(extra))
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case EnvListenFD, EnvListenPID, EnvRestartOf, proc.EnvPIDFileFD, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES":
-			continue
-		}
-		out = append(out, kv)
-	}
-	return append(out, extra...)
+	return append(handoff.StripHandoff(env), extra...)
 }
 
 func (e *Engine) args() []string {
@@ -150,12 +126,12 @@ func (e *Engine) execInPlace(exe, reason string, h server.Handoff) (server.Resta
 		return server.RestartResult{}, fmt.Errorf("clear close-on-exec on the listener: %w", errno)
 	}
 	extra := []string{
-		EnvListenFD + "=" + strconv.Itoa(fd),
-		EnvListenPID + "=" + strconv.Itoa(os.Getpid()),
-		EnvRestartOf + "=" + e.Recorder.ID(),
+		handoff.ListenFD + "=" + strconv.Itoa(fd),
+		handoff.ListenPID + "=" + strconv.Itoa(os.Getpid()),
+		handoff.RestartOf + "=" + e.Recorder.ID(),
 	}
-	e.Recorder.PreRestart("exec", map[string]any{"reason": reason, "exe": exe, "listen_fd": fd})
-	e.Recorder.Exiting(server.ReasonRestart, "exec in place ("+reason+")", exitcode.OK)
+	e.Recorder.PreRestart("exec", diag.Event{Reason: reason, Exe: exe, ListenFD: fd})
+	e.Recorder.Exiting(diag.ReasonRestart, "exec in place ("+reason+")", exitcode.OK)
 	if e.PIDFile != nil {
 		if kv, err := e.PIDFile.KeepAcrossExec(); err == nil {
 			extra = append(extra, kv)
@@ -204,7 +180,7 @@ func (e *Engine) delayed(exe, reason string, h server.Handoff) (server.RestartRe
 		// even after an update renamed a new binary into place): a broken new
 		// release must not take the restart helper down with it.
 		pid, err := proc.Spawn("/proc/self/exe", argv, proc.Attr{
-			Env:    e.nextEnv(EnvRestartOf + "=" + e.Recorder.ID()),
+			Env:    e.nextEnv(handoff.RestartOf + "=" + e.Recorder.ID()),
 			Stdout: os.Stdout,
 			Stderr: os.Stderr,
 			Setsid: true,
@@ -219,8 +195,8 @@ func (e *Engine) delayed(exe, reason string, h server.Handoff) (server.RestartRe
 	if err := schedule.WriteIntent(cfg.RunDir, in); err != nil {
 		e.Log.Warnf("restart: %v", err)
 	}
-	e.Recorder.PreRestart("delayed", map[string]any{"reason": reason, "by": in.By, "helper_pid": in.HelperPID,
-		"delay_s": sched.Delay.Seconds(), "schedule": in.Schedule})
+	e.Recorder.PreRestart("delayed", diag.Event{Reason: reason, By: in.By, HelperPID: in.HelperPID,
+		DelayS: sched.Delay.Seconds(), Schedule: in.Schedule})
 	e.Log.Infof("restart: %s %s after this process exits; serving %s more first", what, sched.Delay, schedule.Lead)
 	lead := e.lead
 	if lead == nil {
@@ -240,12 +216,12 @@ func (e *Engine) supervisor(reason string, h server.Handoff) (server.RestartResu
 	detail := "supervisor: exit " + strconv.Itoa(exitcode.Restart) + " for the supervisor to start the next process"
 	if e.Android {
 		nb := time.Now().Add(e.Config.RestartDelay).Unix()
-		if err := os.WriteFile(NotBeforeFile(e.Config.RunDir), []byte(strconv.FormatInt(nb, 10)+"\n"), 0o600); err != nil {
-			e.Log.Warnf("restart: write %s: %v", NotBeforeFile(e.Config.RunDir), err)
+		if err := os.WriteFile(paths.Run(e.Config.RunDir).NotBefore(), []byte(strconv.FormatInt(nb, 10)+"\n"), 0o600); err != nil {
+			e.Log.Warnf("restart: write %s: %v", paths.Run(e.Config.RunDir).NotBefore(), err)
 		}
 		detail += fmt.Sprintf(", not before %s", time.Unix(nb, 0).Format(time.RFC3339))
 	}
-	e.Recorder.PreRestart("supervisor", map[string]any{"reason": reason})
+	e.Recorder.PreRestart("supervisor", diag.Event{Reason: reason})
 	if _, err := h.Drain(false); err != nil {
 		e.Log.Warnf("restart: drain: %v", err)
 	}
@@ -265,24 +241,24 @@ func healthHost(addr string) string {
 }
 
 // Inherited returns the listening socket handed over by the previous image
-// (our own WEBUI_LISTEN_FD, or systemd's LISTEN_FDS socket activation),
-// and clears the variables so no child inherits them.
+// (our own handoff.ListenFD, or systemd socket activation), and clears the
+// variables so no child inherits them.
 func Inherited(getenv func(string) string) (*os.File, error) {
 	defer func() {
-		for _, k := range []string{EnvListenFD, EnvListenPID, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", proc.EnvPIDFileFD} {
+		for _, k := range handoff.Listener {
 			os.Unsetenv(k)
 		}
 	}()
 	pid := strconv.Itoa(os.Getpid())
 	fd := -1
 	switch {
-	case getenv(EnvListenFD) != "" && getenv(EnvListenPID) == pid:
-		n, err := strconv.Atoi(getenv(EnvListenFD))
+	case getenv(handoff.ListenFD) != "" && getenv(handoff.ListenPID) == pid:
+		n, err := strconv.Atoi(getenv(handoff.ListenFD))
 		if err != nil || n < 3 {
-			return nil, fmt.Errorf("bad %s=%q", EnvListenFD, getenv(EnvListenFD))
+			return nil, fmt.Errorf("bad %s=%q", handoff.ListenFD, getenv(handoff.ListenFD))
 		}
 		fd = n
-	case getenv("LISTEN_FDS") == "1" && getenv("LISTEN_PID") == pid:
+	case getenv(handoff.SystemdListenFDs) == "1" && getenv(handoff.SystemdListenPID) == pid:
 		fd = 3
 	default:
 		return nil, nil

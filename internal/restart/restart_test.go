@@ -20,6 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/termux-webui/webui/internal/handoff"
+	"github.com/termux-webui/webui/internal/paths"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/termux-webui/webui/internal/config"
@@ -28,7 +31,6 @@ import (
 	"github.com/termux-webui/webui/internal/platform"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
-	"github.com/termux-webui/webui/internal/server"
 )
 
 // newRecorder is a lifetime record in a temp state dir.
@@ -173,7 +175,7 @@ func TestStrategyForPlatform(t *testing.T) {
 				exec:     func(string, []string, []string) error { execed = true; return errors.New("no exec in this test") },
 				lead:     func() {}}
 			res, err := e.Restart(context.Background(), "test", srv.Handoff)
-			_, statErr := os.Stat(NotBeforeFile(cfg.RunDir))
+			_, statErr := os.Stat(paths.Run(cfg.RunDir).NotBefore())
 			_, intent := schedule.ReadIntent(cfg.RunDir)
 			switch c.want {
 			case "exec":
@@ -251,12 +253,12 @@ func TestExecHandsOverAndResumes(t *testing.T) {
 	var listenCloexec, pidCloexec bool
 	var listenAddr string
 	e := &Engine{Strategy: "exec", Config: testConfig(t), Recorder: rec, PIDFile: pf, Log: &logger{}, Exe: exe, Args: args,
-		Env: []string{"HOME=/home/u", EnvListenFD + "=99", EnvListenPID + "=1", EnvRestartOf + "=old", proc.EnvPIDFileFD + "=98",
+		Env: []string{"HOME=/home/u", handoff.ListenFD + "=99", handoff.ListenPID + "=1", handoff.RestartOf + "=old", handoff.PIDFileFD + "=98",
 			"LISTEN_FDS=1", "LISTEN_PID=1", "LISTEN_FDNAMES=web", "WEBUI_ADDR=" + srv.Addr},
 		exec: func(path string, argv, env []string) error {
 			gotPath, gotArgs, gotEnv = path, argv, env
 			m := envMap(env)
-			if fd, err := strconv.Atoi(first(m[EnvListenFD])); err == nil {
+			if fd, err := strconv.Atoi(first(m[handoff.ListenFD])); err == nil {
 				listenCloexec = cloexec(t, fd)
 				if sa, err := unix.Getsockname(fd); err == nil {
 					if in, ok := sa.(*unix.SockaddrInet4); ok {
@@ -276,9 +278,9 @@ func TestExecHandsOverAndResumes(t *testing.T) {
 	}
 	m := envMap(gotEnv)
 	want := map[string]string{
-		EnvListenPID:      strconv.Itoa(os.Getpid()),
-		EnvRestartOf:      rec.ID(),
-		proc.EnvPIDFileFD: strconv.Itoa(pidFD),
+		handoff.ListenPID: strconv.Itoa(os.Getpid()),
+		handoff.RestartOf: rec.ID(),
+		handoff.PIDFileFD: strconv.Itoa(pidFD),
 		"HOME":            "/home/u",
 		"WEBUI_ADDR":      srv.Addr,
 		"LISTEN_FDS":      "",
@@ -290,8 +292,8 @@ func TestExecHandsOverAndResumes(t *testing.T) {
 			t.Errorf("new image's %s = %q, want %q", k, got, v)
 		}
 	}
-	if fds := m[EnvListenFD]; len(fds) != 1 || fds[0] == "99" {
-		t.Errorf("new image's %s = %q, want the one listener fd", EnvListenFD, fds)
+	if fds := m[handoff.ListenFD]; len(fds) != 1 || fds[0] == "99" {
+		t.Errorf("new image's %s = %q, want the one listener fd", handoff.ListenFD, fds)
 	}
 	if listenCloexec || pidCloexec {
 		t.Errorf("at exec: listener close-on-exec %v, pid file close-on-exec %v; both must be inherited", listenCloexec, pidCloexec)
@@ -410,10 +412,10 @@ func TestExecRestartRealProcess(t *testing.T) {
 		t.Errorf("new image's argv %q, want %q", after.Args, want)
 	}
 	env := envMap(after.Env)
-	if got := env[EnvRestartOf]; !slices.Equal(got, []string{id}) {
-		t.Errorf("%s = %q, want the old lifetime %q", EnvRestartOf, got, id)
+	if got := env[handoff.RestartOf]; !slices.Equal(got, []string{id}) {
+		t.Errorf("%s = %q, want the old lifetime %q", handoff.RestartOf, got, id)
 	}
-	if !slices.Equal(env["KEEP_ME"], []string{"1"}) || len(env["LISTEN_FDNAMES"]) != 0 || !slices.Equal(env[EnvListenPID], []string{strconv.Itoa(after.PID)}) {
+	if !slices.Equal(env["KEEP_ME"], []string{"1"}) || len(env["LISTEN_FDNAMES"]) != 0 || !slices.Equal(env[handoff.ListenPID], []string{strconv.Itoa(after.PID)}) {
 		t.Errorf("new image's environment %q", after.Env)
 	}
 	if !after.Adopted {
@@ -425,12 +427,12 @@ func TestExecRestartRealProcess(t *testing.T) {
 	if pid, held, err := proc.Read(filepath.Join(dir, "webui.pid")); err != nil || !held || pid != after.PID {
 		t.Errorf("pid file: pid %d, held %v, %v; want %d held", pid, held, err, after.PID)
 	}
-	evs := events(t, filepath.Join(diag.Dir(dir), id+".jsonl"))
+	evs := events(t, paths.State(dir).Lifetimes().Record(id))
 	names := eventNames(evs)
 	if n := len(names); n < 2 || names[n-2] != diag.EvPreRestart || names[n-1] != diag.EvExit {
 		t.Fatalf("old lifetime's events %v, want pre-restart then exit last", names)
 	}
-	if last := evs[len(evs)-1]; last["reason"] != server.ReasonRestart || last["code"] != 0.0 {
+	if last := evs[len(evs)-1]; last["reason"] != string(diag.ReasonRestart) || (last["code"] != nil && last["code"] != 0.0) {
 		t.Errorf("exit event %v", last)
 	}
 	c := &http.Client{Timeout: 5 * time.Second}
@@ -507,7 +509,7 @@ func TestDelayedSpawnsHelper(t *testing.T) {
 	exe := testExe(t)
 	e := &Engine{Strategy: "delayed", Android: true, Config: cfg, Recorder: rec, Log: &logger{}, Exe: exe,
 		Args: []string{"webui", "serve", "--state-dir", "/s"},
-		Env:  []string{envRole + "=record-argv", envOut + "=" + out, EnvListenFD + "=5", proc.EnvPIDFileFD + "=6", EnvRestartOf + "=older"},
+		Env:  []string{envRole + "=record-argv", envOut + "=" + out, handoff.ListenFD + "=5", handoff.PIDFileFD + "=6", handoff.RestartOf + "=older"},
 		lead: func() {}}
 	res, err := e.Restart(context.Background(), "update", srv.Handoff)
 	if err != nil || !res.Exit || res.Code != exitcode.OK {
@@ -542,7 +544,7 @@ func TestDelayedSpawnsHelper(t *testing.T) {
 		t.Errorf("helper pid %d sid %d, intent says %d: it must lead its own session", got.PID, got.SID, in.HelperPID)
 	}
 	env := envMap(got.Env)
-	if !slices.Equal(env[EnvRestartOf], []string{rec.ID()}) || len(env[EnvListenFD]) != 0 || len(env[proc.EnvPIDFileFD]) != 0 {
+	if !slices.Equal(env[handoff.RestartOf], []string{rec.ID()}) || len(env[handoff.ListenFD]) != 0 || len(env[handoff.PIDFileFD]) != 0 {
 		t.Errorf("helper environment %q", got.Env)
 	}
 	pre := events(t, rec.Path())
@@ -566,7 +568,7 @@ func TestSupervisorNotBefore(t *testing.T) {
 			if err != nil || !res.Exit || res.Code != exitcode.Restart || !slices.Equal(srv.drains, []bool{false}) {
 				t.Fatalf("Restart = %+v, %v, drains %v", res, err, srv.drains)
 			}
-			b, err := os.ReadFile(NotBeforeFile(cfg.RunDir))
+			b, err := os.ReadFile(paths.Run(cfg.RunDir).NotBefore())
 			if !android {
 				if err == nil {
 					t.Errorf("notbefore written off Android: %q", b)
@@ -581,7 +583,7 @@ func TestSupervisorNotBefore(t *testing.T) {
 			if err != nil || nb < lo || nb > hi {
 				t.Errorf("notbefore %q, want a unix time in [%d, %d]", b, lo, hi)
 			}
-			if st, _ := os.Stat(NotBeforeFile(cfg.RunDir)); st.Mode().Perm() != 0o600 {
+			if st, _ := os.Stat(paths.Run(cfg.RunDir).NotBefore()); st.Mode().Perm() != 0o600 {
 				t.Errorf("notbefore mode %v", st.Mode().Perm())
 			}
 			if !strings.Contains(res.Detail, "not before") {
@@ -613,21 +615,21 @@ func TestInherited(t *testing.T) {
 		wantErr bool
 	}{
 		{"nothing", nil, false},
-		{"for another pid", map[string]string{EnvListenFD: "3", EnvListenPID: "1"}, false},
+		{"for another pid", map[string]string{handoff.ListenFD: "3", handoff.ListenPID: "1"}, false},
 		{"systemd for another pid", map[string]string{"LISTEN_FDS": "1", "LISTEN_PID": "1"}, false},
 		{"systemd with two sockets", map[string]string{"LISTEN_FDS": "2", "LISTEN_PID": pid}, false},
-		{"not a number", map[string]string{EnvListenFD: "three", EnvListenPID: pid}, true},
-		{"stdio", map[string]string{EnvListenFD: "2", EnvListenPID: pid}, true},
+		{"not a number", map[string]string{handoff.ListenFD: "three", handoff.ListenPID: pid}, true},
+		{"stdio", map[string]string{handoff.ListenFD: "2", handoff.ListenPID: pid}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			t.Setenv(EnvListenFD, "x") // Inherited clears these for children
+			t.Setenv(handoff.ListenFD, "x") // Inherited clears these for children
 			f, err := Inherited(func(k string) string { return c.env[k] })
 			if f != nil || (err != nil) != c.wantErr {
 				t.Fatalf("Inherited = %v, %v; want nil and error %v", f, err, c.wantErr)
 			}
-			if v, ok := os.LookupEnv(EnvListenFD); ok {
-				t.Errorf("%s still set: %q", EnvListenFD, v)
+			if v, ok := os.LookupEnv(handoff.ListenFD); ok {
+				t.Errorf("%s still set: %q", handoff.ListenFD, v)
 			}
 		})
 	}
@@ -643,7 +645,7 @@ func TestInherited(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, err := Inherited(func(k string) string {
-			return map[string]string{EnvListenFD: strconv.Itoa(fd), EnvListenPID: pid}[k]
+			return map[string]string{handoff.ListenFD: strconv.Itoa(fd), handoff.ListenPID: pid}[k]
 		})
 		if err != nil || got == nil || int(got.Fd()) != fd {
 			t.Fatalf("Inherited = %v, %v; want fd %d", got, err, fd)

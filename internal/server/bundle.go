@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // Caps that keep the evidence bundle small enough to share from a phone.
@@ -61,7 +61,7 @@ func handleDiagBundle(d Deps) http.Handler {
 		}
 
 		total := int64(0)
-		for _, p := range listFiles(diag.Dir(d.Config.StateDir), 0) {
+		for _, p := range listFiles(string(paths.State(d.Config.StateDir).Lifetimes()), 0) {
 			if total >= bundleRecordTotal {
 				b.note("lifetimes: more files left out (bundle cap)")
 				break

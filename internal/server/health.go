@@ -83,7 +83,7 @@ func handleHealth(d Deps) http.Handler {
 				}
 			}
 			h.Goroutines = runtime.NumGoroutine()
-			h.OpenFDs = OpenFDs()
+			h.OpenFDs = diag.OpenFDs()
 			h.Inflight = d.Inflight.Count() - 1 // not counting this request
 			if d.LastFreeze != nil {
 				h.LastFreeze = d.LastFreeze()
@@ -136,13 +136,4 @@ func deepChecks(d Deps) map[string]Check {
 		checks["accept_loop"] = c
 	}
 	return checks
-}
-
-// OpenFDs counts this process's open file descriptors (-1 if unknown).
-func OpenFDs() int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return -1
-	}
-	return len(ents) - 1 // the directory handle ReadDir itself held
 }

@@ -25,7 +25,7 @@ import (
 type Recorder interface {
 	Ready(addr string)
 	Signal(sig syscall.Signal, action string)
-	Exiting(reason, detail string, code int)
+	Exiting(reason diag.ExitReason, detail string, code int)
 	ExitingSignal(sig syscall.Signal, intent string, code int)
 }
 
@@ -70,7 +70,7 @@ type nopRecorder struct{}
 
 func (nopRecorder) Ready(string)                              {}
 func (nopRecorder) Signal(syscall.Signal, string)             {}
-func (nopRecorder) Exiting(string, string, int)               {}
+func (nopRecorder) Exiting(diag.ExitReason, string, int)      {}
 func (nopRecorder) ExitingSignal(syscall.Signal, string, int) {}
 
 // Listen opens the listening socket, with a one-line error that says what to
@@ -142,7 +142,7 @@ func Run(ctx context.Context, o Options) error {
 	if raw == nil {
 		var err error
 		if raw, err = Listen(cfg.Addr); err != nil {
-			rec.Exiting(ReasonCannotListen, err.Error(), exitcode.Of(err))
+			rec.Exiting(diag.ReasonCannotListen, err.Error(), exitcode.Of(err))
 			return err
 		}
 	}
@@ -156,7 +156,7 @@ func Run(ctx context.Context, o Options) error {
 		var err error
 		if auth, err = OpenAuth(cfg); err != nil {
 			err = exitcode.Newf(exitcode.Failure, "%v", err)
-			rec.Exiting(ReasonServeFailed, err.Error(), exitcode.Failure)
+			rec.Exiting(diag.ReasonServeFailed, err.Error(), exitcode.Failure)
 			return err
 		}
 	}
@@ -258,12 +258,12 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	for {
-		var reason string
+		var reason diag.ExitReason
 		var sig syscall.Signal
 		select {
 		case s := <-sigs:
 			sig = s.(syscall.Signal)
-			reason = sigName(s)
+			reason = diag.ExitReason(sigName(s))
 			if sig == syscall.SIGUSR2 {
 				if !requestRestart("SIGUSR2") {
 					lg.Warn("SIGUSR2: restart not available or already pending")
@@ -272,11 +272,11 @@ func Run(ctx context.Context, o Options) error {
 			}
 			rec.Signal(sig, "graceful shutdown")
 		case <-ctx.Done():
-			reason = "context done"
+			reason = diag.ReasonContextDone
 		case err := <-ss.done:
 			err = fmt.Errorf("serving on %s stopped: %w", addr, err)
 			lg.Error(err)
-			rec.Exiting(ReasonServeFailed, err.Error(), exitcode.Failure)
+			rec.Exiting(diag.ReasonServeFailed, err.Error(), exitcode.Failure)
 			return err
 		case why := <-restarts:
 			lg.WithField("reason", why).WithField("strategy", o.Restart.Strategy).Info("restarting")
@@ -287,7 +287,7 @@ func Run(ctx context.Context, o Options) error {
 			}
 			if res.Exit {
 				lg.WithField("detail", res.Detail).Info("webui stopped for restart")
-				rec.Exiting(ReasonRestart, res.Detail, res.Code)
+				rec.Exiting(diag.ReasonRestart, res.Detail, res.Code)
 				if res.Code != 0 {
 					return exitcode.Newf(res.Code, "restart: %s", res.Detail)
 				}
@@ -304,15 +304,8 @@ func Run(ctx context.Context, o Options) error {
 	}
 }
 
-// Exit reasons shared with diagnostics.
-const (
-	ReasonCannotListen = "cannot listen"
-	ReasonServeFailed  = "serve failed"
-	ReasonRestart      = "restart"
-)
-
 func shutdown(ss *session, sigs chan os.Signal, rec Recorder, lg *logging.Logger, timeout time.Duration, inflight *Inflight,
-	sig syscall.Signal, reason, intent string) error {
+	sig syscall.Signal, reason diag.ExitReason, intent string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	drained := make(chan error, 1)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // Without a running server, an apply swaps the binary and is done.
@@ -47,7 +49,7 @@ func TestApplySwapWithoutServer(t *testing.T) {
 	if len(progress) == 0 || progress[len(progress)-1] != 16 {
 		t.Errorf("progress: %v", progress)
 	}
-	if _, err := os.Stat(stagingDir(in.cfg.StateDir)); !os.IsNotExist(err) {
+	if _, err := os.Stat(paths.State(in.cfg.StateDir).Updates().Staging()); !os.IsNotExist(err) {
 		t.Errorf("staging left: %v", err)
 	}
 	if got := strings.Join(in.rec.steps(), ","); got != "started,installed,updated" {
@@ -141,7 +143,7 @@ func TestApplyRejects(t *testing.T) {
 				}
 			}
 			in.unchanged(t)
-			if _, err := os.Stat(stagingDir(in.cfg.StateDir)); !os.IsNotExist(err) {
+			if _, err := os.Stat(paths.State(in.cfg.StateDir).Updates().Staging()); !os.IsNotExist(err) {
 				t.Errorf("staging left: %v", err)
 			}
 		})
@@ -219,10 +221,10 @@ func TestCheckCache(t *testing.T) {
 	if !strings.Contains(last.Error, "no release key is trusted") {
 		t.Errorf("a failed check is kept too: %+v", last)
 	}
-	if st, err := os.Stat(lastCheckFile(in.cfg.StateDir)); err != nil || st.Mode().Perm() != 0o600 {
+	if st, err := os.Stat(paths.State(in.cfg.StateDir).Updates().LastCheck()); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("check.json: %v %v", st, err)
 	}
-	if err := os.WriteFile(lastCheckFile(in.cfg.StateDir), []byte("{"), 0o600); err != nil {
+	if err := os.WriteFile(paths.State(in.cfg.StateDir).Updates().LastCheck(), []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok, err := ReadLastCheck(in.cfg.StateDir); ok || err == nil {
@@ -242,7 +244,7 @@ func TestApplyNotEnoughSpace(t *testing.T) {
 	_, err := in.service(t, "1.0.0").Prepare(context.Background(), ApplyRequest{})
 	var ue *Error
 	if err == nil || !errors.As(err, &ue) || ue.Code != 507 ||
-		!strings.Contains(err.Error(), "not enough free space in "+Dir(in.cfg.StateDir)) ||
+		!strings.Contains(err.Error(), "not enough free space in "+string(paths.State(in.cfg.StateDir).Updates())) ||
 		!strings.Contains(err.Error(), "needs 14.0 MiB (2 × the 3.0 MiB artifact plus a 8.0 MiB margin), but only 5.0 MiB is free") {
 		t.Fatalf("space: %v", err)
 	}
@@ -305,7 +307,7 @@ func TestStartupSettles(t *testing.T) {
 	f := newFeed(t)
 	in := newInstall(t, f, "bin")
 	WriteStatus(in.cfg.StateDir, Status{State: StateDownloading, From: "1.0.0", To: "2.0.0"})
-	os.MkdirAll(stagingDir(in.cfg.StateDir), 0o700)
+	os.MkdirAll(paths.State(in.cfg.StateDir).Updates().Staging(), 0o700)
 	os.WriteFile(filepath.Join(filepath.Dir(in.exe), tempPrefix+"new-123"), []byte("half"), 0o755)
 	in.service(t, "1.0.0").Startup()
 	st, _ := ReadStatus(in.cfg.StateDir)
@@ -313,18 +315,18 @@ func TestStartupSettles(t *testing.T) {
 		t.Errorf("status %+v", st)
 	}
 	in.unchanged(t)
-	if _, err := os.Stat(stagingDir(in.cfg.StateDir)); !os.IsNotExist(err) {
+	if _, err := os.Stat(paths.State(in.cfg.StateDir).Updates().Staging()); !os.IsNotExist(err) {
 		t.Error("staging left")
 	}
 
 	// Installed and pending, the helper gone: the new version finishes it.
-	writePending(PendingFile(in.cfg.StateDir), Pending{From: "1.0.0", To: "2.0.0", Exe: in.exe, Method: MethodSwap})
+	writePending(paths.State(in.cfg.StateDir).Updates().Pending(), Pending{From: "1.0.0", To: "2.0.0", Exe: in.exe, Method: MethodSwap})
 	in.service(t, "2.0.0").Startup()
 	st, _ = ReadStatus(in.cfg.StateDir)
 	if st.State != StateDone || !strings.Contains(st.Message, "updated 1.0.0 → 2.0.0") {
 		t.Errorf("status %+v", st)
 	}
-	if _, err := os.Stat(PendingFile(in.cfg.StateDir)); !os.IsNotExist(err) {
+	if _, err := os.Stat(paths.State(in.cfg.StateDir).Updates().Pending()); !os.IsNotExist(err) {
 		t.Error("pending left")
 	}
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -122,7 +121,7 @@ func (j *Job) pending(prev string) (Pending, error) {
 		bound = ConfirmTimeout + schedule.Lead + schedule.New(cfg.RestartDelay, cfg.RestartSurvive, cfg.RestartAttempts).Total()
 	}
 	p.Deadline = now.Add(bound)
-	return p, writePending(PendingFile(cfg.StateDir), p)
+	return p, writePending(paths.State(cfg.StateDir).Updates().Pending(), p)
 }
 
 // spawnConfirm starts `webui update confirm` detached, from the .prev
@@ -133,12 +132,12 @@ func (j *Job) spawnConfirm(p Pending) (int, error) {
 	if err := os.MkdirAll(cfg.LogDir, 0o700); err != nil {
 		return 0, err
 	}
-	logf, err := os.OpenFile(filepath.Join(cfg.LogDir, "update.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logf, err := os.OpenFile(paths.Log(cfg.LogDir).Update(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return 0, err
 	}
 	defer logf.Close()
-	path := PendingFile(cfg.StateDir)
+	path := paths.State(cfg.StateDir).Updates().Pending()
 	argv := []string{p.Prev, "update", "confirm", "--pending", path}
 	var env []string
 	if j.req.Server != nil {
@@ -176,28 +175,6 @@ func ServerArgs(pid int) []string {
 	return args[1:]
 }
 
-// appendEvent adds an "update" event to a lifetime record (the helper has
-// no lifetime of its own: it writes into the updated server's).
-func appendEvent(record string, fields map[string]any) {
-	if record == "" {
-		return
-	}
-	ev := map[string]any{"event": "update", "t": time.Now().UTC(), "helper_pid": os.Getpid()}
-	for k, v := range fields {
-		ev[k] = v
-	}
-	line, err := json.Marshal(ev)
-	if err != nil {
-		return
-	}
-	f, err := os.OpenFile(record, os.O_WRONLY|os.O_APPEND|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return
-	}
-	_, _ = f.Write(append(line, '\n'))
-	f.Close()
-}
-
 // confirmer is the `webui update confirm` helper's work.
 type confirmer struct {
 	path    string
@@ -227,7 +204,7 @@ func RunConfirm(ctx context.Context, pendingPath string, release func(), logf fu
 	}
 	c := &confirmer{path: pendingPath, p: p, logf: logf, release: release}
 	c.status(StateConfirming, fmt.Sprintf("waiting for %s to answer /health at %s", p.To, p.Health))
-	c.event("confirming", map[string]any{"deadline": p.Deadline})
+	c.event("confirming", diag.Event{Deadline: p.Deadline})
 	pid, why := c.wait(ctx)
 	if why == "" {
 		return c.success(pid)
@@ -252,12 +229,11 @@ func (c *confirmer) status(state, msg string) {
 	c.logf("update confirm: %s: %s", state, msg)
 }
 
-func (c *confirmer) event(step string, f map[string]any) {
-	fields := map[string]any{"step": step, "from": c.p.From, "to": c.p.To}
-	for k, v := range f {
-		fields[k] = v
-	}
-	appendEvent(c.p.Record, fields)
+// event adds an update step to the updated server's lifetime record (the
+// confirmer has no lifetime of its own).
+func (c *confirmer) event(step string, ev diag.Event) {
+	ev.Event, ev.Step, ev.From, ev.To = diag.EvUpdate, step, c.p.From, c.p.To
+	_ = diag.AppendEvent(c.p.Record, ev)
 }
 
 // wait polls /health until the new version answers (its pid, "") or it is
@@ -327,8 +303,8 @@ func (c *confirmer) success(pid int) error {
 		cacheDeb(p.StateDir, p.Staged, p.To)
 		_ = os.Remove(p.Prev) // the cached .deb is the way back now
 	}
-	c.event("updated", map[string]any{"pid": pid, "method": p.Method, "took_s": time.Since(p.Started).Seconds()})
-	_ = os.RemoveAll(stagingDir(p.StateDir))
+	c.event("updated", diag.Event{PID: pid, Method: p.Method, TookS: time.Since(p.Started).Seconds()})
+	_ = os.RemoveAll(paths.State(p.StateDir).Updates().Staging())
 	_ = os.Remove(c.path)
 	c.final(StateDone, fmt.Sprintf("%s (pid %d answers /health)", msg, pid))
 	return nil
@@ -338,7 +314,7 @@ func (c *confirmer) rollback(ctx context.Context, why string) error {
 	p := c.p
 	inst := c.instance()
 	c.status(StateConfirming, "rolling back: "+why)
-	c.event("rolling-back", map[string]any{"why": why})
+	c.event("rolling-back", diag.Event{Why: why})
 
 	oldServing := false
 	if h, err := inst.Probe(ctx, p.Health, 2*time.Second); err == nil && CompareVersions(h.Version, p.From) == 0 {
@@ -361,7 +337,7 @@ func (c *confirmer) rollback(ctx context.Context, why string) error {
 	note, err := c.restoreBinary(ctx)
 	if err != nil {
 		msg := fmt.Sprintf("update to %s failed: %s; the rollback failed too: %v", p.To, why, err)
-		c.event("rollback-failed", map[string]any{"why": why, "error": err.Error()})
+		c.event("rollback-failed", diag.Event{Why: why, Error: err.Error()})
 		c.final(StateFailed, msg)
 		return fmt.Errorf("%s", msg)
 	}
@@ -384,12 +360,12 @@ func (c *confirmer) rollback(ctx context.Context, why string) error {
 			switch {
 			case err != nil:
 				msg := fmt.Sprintf("update to %s failed: %s; %s %s was restored, but it did not start: %v", p.To, why, p.Exe, p.From, err)
-				c.event("rollback-failed", map[string]any{"why": why, "error": err.Error(), "stopped": stopped})
+				c.event("rollback-failed", diag.Event{Why: why, Error: err.Error(), Stopped: stopped})
 				c.final(StateFailed, msg)
 				return fmt.Errorf("%s", msg)
 			case CompareVersions(res.Health.Version, p.From) != 0:
 				msg := fmt.Sprintf("update to %s failed: %s; after the rollback, version %s answers (pid %d), not %s", p.To, why, res.Health.Version, res.PID, p.From)
-				c.event("rollback-failed", map[string]any{"why": why, "error": msg})
+				c.event("rollback-failed", diag.Event{Why: why, Error: msg})
 				c.final(StateFailed, msg)
 				return fmt.Errorf("%s", msg)
 			}
@@ -397,8 +373,8 @@ func (c *confirmer) rollback(ctx context.Context, why string) error {
 		}
 	}
 	msg := fmt.Sprintf("update to %s failed: %s; rolled back to %s%s", p.To, why, p.From, note)
-	c.event("rolled-back", map[string]any{"why": why, "stopped": stopped, "serving_pid": serving, "note": strings.TrimPrefix(note, "; ")})
-	_ = os.RemoveAll(stagingDir(p.StateDir))
+	c.event("rolled-back", diag.Event{Why: why, Stopped: stopped, ServingPID: serving, Note: strings.TrimPrefix(note, "; ")})
+	_ = os.RemoveAll(paths.State(p.StateDir).Updates().Staging())
 	_ = os.Remove(c.path)
 	c.final(StateRolledBack, msg)
 	return fmt.Errorf("%s", msg)
@@ -410,8 +386,8 @@ func (c *confirmer) rollback(ctx context.Context, why string) error {
 // server runs the new version) or abandoned; a status stuck in a busy
 // state becomes "failed: interrupted"; staging and temp files go.
 func (s *Service) Startup() {
-	if p, err := ReadPending(PendingFile(s.stateDir())); err == nil && CompareVersions(p.To, s.o.Version) == 0 {
-		s.record(map[string]any{"step": "new-version-started", "from": p.From, "to": p.To})
+	if p, err := ReadPending(paths.State(s.stateDir()).Updates().Pending()); err == nil && CompareVersions(p.To, s.o.Version) == 0 {
+		s.record(diag.Event{Step: "new-version-started", From: p.From, To: p.To})
 		if p.HelperPID > 0 {
 			diag.Go("update confirm reaper", func() { reapChild(p.HelperPID) })
 		}
@@ -422,7 +398,7 @@ func (s *Service) Startup() {
 	}
 	defer lock.Release()
 	st, _ := ReadStatus(s.stateDir())
-	p, perr := ReadPending(PendingFile(s.stateDir()))
+	p, perr := ReadPending(paths.State(s.stateDir()).Updates().Pending())
 	switch {
 	case perr == nil && CompareVersions(p.To, s.o.Version) == 0:
 		msg := fmt.Sprintf("updated %s → %s (confirmed by the new server as it started: the confirmation helper was gone)", p.From, p.To)
@@ -430,22 +406,22 @@ func (s *Service) Startup() {
 			cacheDeb(s.stateDir(), p.Staged, p.To)
 		}
 		_ = WriteStatus(s.stateDir(), Status{State: StateDone, From: p.From, To: p.To, Method: p.Method, Message: msg})
-		s.record(map[string]any{"step": "updated", "from": p.From, "to": p.To, "note": "confirmed at startup"})
+		s.record(diag.Event{Step: "updated", From: p.From, To: p.To, Note: "confirmed at startup"})
 		s.logf("%s", msg)
 	case perr == nil:
 		msg := fmt.Sprintf("the update %s → %s was interrupted before it was confirmed; this server runs %s", p.From, p.To, s.o.Version)
 		_ = WriteStatus(s.stateDir(), Status{State: StateFailed, From: p.From, To: p.To, Method: p.Method, Message: msg})
-		s.record(map[string]any{"step": "interrupted", "from": p.From, "to": p.To})
+		s.record(diag.Event{Step: "interrupted", From: p.From, To: p.To})
 		s.warnf("%s", msg)
 	case Busy(st.State):
 		msg := fmt.Sprintf("the update to %s was interrupted while %s (the process applying it was killed or crashed); this server runs %s", st.To, st.State, s.o.Version)
 		st.State, st.Message, st.UpdatedAt = StateFailed, msg, time.Time{}
 		_ = WriteStatus(s.stateDir(), st)
-		s.record(map[string]any{"step": "interrupted", "from": st.From, "to": st.To})
+		s.record(diag.Event{Step: "interrupted", From: st.From, To: st.To})
 		s.warnf("%s", msg)
 	}
-	_ = os.Remove(PendingFile(s.stateDir()))
-	_ = os.RemoveAll(stagingDir(s.stateDir()))
+	_ = os.Remove(paths.State(s.stateDir()).Updates().Pending())
+	_ = os.RemoveAll(paths.State(s.stateDir()).Updates().Staging())
 	cleanTemps(s.exe)
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/diag"
 )
 
 // feed is a release feed on loopback, signed with its own key.
@@ -150,12 +151,12 @@ func (in *install) unchanged(t *testing.T) {
 
 type fakeRecorder struct {
 	mu     sync.Mutex
-	events []map[string]any
+	events []diag.Event
 }
 
-func (r *fakeRecorder) Update(f map[string]any) {
+func (r *fakeRecorder) Update(ev diag.Event) {
 	r.mu.Lock()
-	r.events = append(r.events, f)
+	r.events = append(r.events, ev)
 	r.mu.Unlock()
 }
 
@@ -166,7 +167,7 @@ func (r *fakeRecorder) steps() []string {
 	defer r.mu.Unlock()
 	var out []string
 	for _, e := range r.events {
-		out = append(out, fmt.Sprint(e["step"]))
+		out = append(out, e.Step)
 	}
 	return out
 }

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/termux-webui/webui/internal/debfile"
+	"github.com/termux-webui/webui/internal/handoff"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 )
@@ -28,10 +29,6 @@ const (
 	// MethodDpkg installs the .deb with dpkg -i, keeping <binary>.prev too.
 	MethodDpkg = "dpkg"
 )
-
-// EnvUpdating is set to 1 for dpkg: the maintainer scripts then leave
-// restarting the server to the update (its restart engine).
-const EnvUpdating = "WEBUI_UPDATING"
 
 // lookPath finds dpkg; tests replace it.
 var lookPath = proc.LookPath
@@ -307,15 +304,16 @@ func cleanTemps(exe string) {
 	}
 }
 
-// dpkgInstall runs dpkg -i on deb with WEBUI_UPDATING=1, keeping the
-// admin's conffiles without asking. Its output goes to logPath.
+// dpkgInstall runs dpkg -i on deb with handoff.Updating set to 1 (the
+// maintainer scripts then leave restarting the server to the update),
+// keeping the admin's conffiles without asking. Its output goes to logPath.
 func dpkgInstall(ctx context.Context, dpkg, deb, logPath string) error {
 	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
-	env := append(os.Environ(), EnvUpdating+"=1", "DEBIAN_FRONTEND=noninteractive")
+	env := append(os.Environ(), handoff.Updating+"=1", "DEBIAN_FRONTEND=noninteractive")
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	argv := []string{dpkg, "--force-confdef", "--force-confold", "-i", deb}

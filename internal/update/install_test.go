@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 func TestSwapBinary(t *testing.T) {
@@ -157,7 +159,7 @@ mv `+in.exe+`.dpkg-new `+in.exe+`
 	if b, _ := os.ReadFile(in.exe + ".prev"); string(b) != "old binary 1.0.0" {
 		t.Errorf(".prev %q", b)
 	}
-	if cachedDeb(in.cfg.StateDir, "current", "2.0.0") == "" {
+	if cachedDeb(paths.State(in.cfg.StateDir).Updates().CurrentDeb(), "2.0.0") == "" {
 		t.Error("the installed .deb is not cached")
 	}
 
@@ -172,7 +174,7 @@ mv `+in.exe+`.dpkg-new `+in.exe+`
 	if err := j.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	prevDeb := cachedDeb(in.cfg.StateDir, "prev", "2.0.0")
+	prevDeb := cachedDeb(paths.State(in.cfg.StateDir).Updates().PrevDeb(), "2.0.0")
 	if prevDeb == "" {
 		t.Fatal("the 2.0.0 .deb is not kept for a rollback")
 	}

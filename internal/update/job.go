@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // set moves the job to a state, persisted.
@@ -85,13 +86,13 @@ func (j *Job) Run(ctx context.Context) (err error) {
 			msg += "; nothing was changed"
 		}
 		// The record first: whoever sees the status can find the evidence.
-		s.record(map[string]any{"step": "failed", "from": j.from, "to": j.to, "while": step, "error": e.Error()})
+		s.record(diag.Event{Step: "failed", From: j.from, To: j.to, While: step, Error: e.Error()})
 		s.warnf("%s", msg)
 		j.mu.Lock()
 		j.status.State, j.status.Message, j.status.UpdatedAt = StateFailed, msg, time.Now().UTC()
 		j.mu.Unlock()
 		j.persist()
-		_ = os.RemoveAll(stagingDir(s.stateDir()))
+		_ = os.RemoveAll(paths.State(s.stateDir()).Updates().Staging())
 		return errors.New(msg)
 	}
 
@@ -111,7 +112,7 @@ func (j *Job) Run(ctx context.Context) (err error) {
 		return fail("installing", err)
 	}
 	installed = true
-	s.record(map[string]any{"step": "installed", "from": j.from, "to": j.to, "method": j.plan.Method, "prev": prev})
+	s.record(diag.Event{Step: "installed", From: j.from, To: j.to, Method: j.plan.Method, Prev: prev})
 
 	restartable := j.req.Restart != nil || j.req.Server != nil
 	if !restartable {
@@ -125,16 +126,16 @@ func (j *Job) Run(ctx context.Context) (err error) {
 	}
 	pause(PauseRestart)
 	j.set(StateRestarting, fmt.Sprintf("restarting into %s", j.to))
-	s.record(map[string]any{"step": "restarting", "from": j.from, "to": j.to, "strategy": p.Strategy, "deadline": p.Deadline})
+	s.record(diag.Event{Step: "restarting", From: j.from, To: j.to, Strategy: p.Strategy, Deadline: p.Deadline})
 	helper, err := j.spawnConfirm(p)
 	if err != nil {
-		_ = os.Remove(PendingFile(s.stateDir()))
+		_ = os.Remove(paths.State(s.stateDir()).Updates().Pending())
 		return fail("starting the confirmation helper", err)
 	}
 	reason := fmt.Sprintf("update %s → %s", j.from, j.to)
 	if err := j.restart(reason); err != nil {
 		_ = syscall.Kill(helper, syscall.SIGKILL)
-		_ = os.Remove(PendingFile(s.stateDir()))
+		_ = os.Remove(paths.State(s.stateDir()).Updates().Pending())
 		return fail("restarting", err)
 	}
 	s.logf("update %s → %s installed; restarting (helper pid %d confirms)", j.from, j.to, helper)
@@ -213,7 +214,7 @@ func (j *Job) install(ctx context.Context) (string, error) {
 	}
 	j.rotateDebCache()
 	pause(PauseInstall)
-	logPath := filepath.Join(stagingDir(j.s.stateDir()), "dpkg.log")
+	logPath := paths.State(j.s.stateDir()).Updates().DpkgLog()
 	if err := dpkgInstall(ctx, j.plan.Dpkg, j.staged, logPath); err != nil {
 		// dpkg may have replaced the binary before failing.
 		if rerr := restorePrev(j.plan.Exe, prev); rerr != nil {
@@ -227,8 +228,8 @@ func (j *Job) install(ctx context.Context) (string, error) {
 // undoInstall reverses install after a later step failed.
 func (j *Job) undoInstall(ctx context.Context, prev string) error {
 	if j.plan.Method == MethodDpkg {
-		if deb := j.cachedDeb("prev", j.from); deb != "" {
-			if err := dpkgInstall(ctx, j.plan.Dpkg, deb, filepath.Join(Dir(j.s.stateDir()), "dpkg-rollback.log")); err == nil {
+		if deb := cachedDeb(paths.State(j.s.stateDir()).Updates().PrevDeb(), j.from); deb != "" {
+			if err := dpkgInstall(ctx, j.plan.Dpkg, deb, paths.State(j.s.stateDir()).Updates().DpkgRollbackLog()); err == nil {
 				_ = os.Remove(prev)
 				return nil
 			}
@@ -242,8 +243,8 @@ func (j *Job) finishNoRestart(msg string) {
 	if j.plan.Method == MethodDpkg {
 		cacheDeb(j.s.stateDir(), j.staged, j.to)
 	}
-	_ = os.RemoveAll(stagingDir(j.s.stateDir()))
-	j.s.record(map[string]any{"step": "updated", "from": j.from, "to": j.to, "method": j.plan.Method, "restart": false})
+	_ = os.RemoveAll(paths.State(j.s.stateDir()).Updates().Staging())
+	j.s.record(diag.Event{Step: "updated", From: j.from, To: j.to, Method: j.plan.Method, Restart: new(false)})
 	j.s.logf("%s", msg)
 	j.mu.Lock()
 	j.status.State, j.status.Message, j.status.UpdatedAt = StateDone, msg, time.Now().UTC()

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 )
 
@@ -105,13 +106,13 @@ func (s *Service) Prepare(ctx context.Context, req ApplyRequest) (_ *Job, err er
 			if !errors.Is(err, errUpToDate) && !errors.Is(err, errDeclined) {
 				s.recordRefusal(j, err)
 			}
-			_ = os.RemoveAll(stagingDir(s.stateDir())) // an offline artifact is staged early
+			_ = os.RemoveAll(paths.State(s.stateDir()).Updates().Staging()) // an offline artifact is staged early
 			lock.Release()
 		}
 	}()
 	// An earlier apply killed midway leaves files behind; we hold the
 	// lock, so nobody else is using them.
-	_ = os.RemoveAll(stagingDir(s.stateDir()))
+	_ = os.RemoveAll(paths.State(s.stateDir()).Updates().Staging())
 	cleanTemps(s.exe)
 
 	if j.plan, err = planInstall(s.exe); err != nil {
@@ -135,7 +136,7 @@ func (s *Service) Prepare(ctx context.Context, req ApplyRequest) (_ *Job, err er
 		return nil, errorf(409, "refusing to downgrade from %s to %s (allow it with --allow-downgrade, or {\"allow_downgrade\":true})", j.from, j.to)
 	}
 	if !j.verified {
-		if err := checkSpace(Dir(s.stateDir()), j.art.Size, 2, "downloading and installing the update"); err != nil {
+		if err := checkSpace(string(paths.State(s.stateDir()).Updates()), j.art.Size, 2, "downloading and installing the update"); err != nil {
 			return nil, err
 		}
 	}
@@ -157,7 +158,7 @@ func (s *Service) Prepare(ctx context.Context, req ApplyRequest) (_ *Job, err er
 	s.mu.Unlock()
 	j.persist()
 	s.logf("update %s → %s: %s (%s, %d bytes)", j.from, j.to, j.plan.Method, j.art.URL, j.art.Size)
-	s.record(map[string]any{"step": "started", "from": j.from, "to": j.to, "method": j.plan.Method, "url": j.art.URL, "size": j.art.Size})
+	s.record(diag.Event{Step: "started", From: j.from, To: j.to, Method: j.plan.Method, URL: j.art.URL, Size: j.art.Size})
 	return j, nil
 }
 
@@ -174,7 +175,7 @@ func IsUpToDate(err error) bool { return errors.Is(err, errUpToDate) }
 
 // recordRefusal notes an apply that was refused after taking the lock.
 func (s *Service) recordRefusal(j *Job, err error) {
-	s.record(map[string]any{"step": "refused", "from": j.from, "to": j.to, "error": err.Error()})
+	s.record(diag.Event{Step: "refused", From: j.from, To: j.to, Error: err.Error()})
 	s.warnf("update refused: %v", err)
 	st := Status{State: StateFailed, From: j.from, To: j.to, Method: j.plan.Method, Message: "update refused: " + err.Error()}
 	_ = WriteStatus(s.stateDir(), st)
@@ -242,7 +243,7 @@ func (j *Job) fromArtifact(ctx context.Context, file, sig string) error {
 	if err != nil {
 		return errorf(400, "--sig: %v (the detached signature: base64 ed25519 over the file's bytes, from `webui release sign`)", err)
 	}
-	if err := checkSpace(Dir(s.stateDir()), st.Size(), 2, "staging and installing the update"); err != nil {
+	if err := checkSpace(string(paths.State(s.stateDir()).Updates()), st.Size(), 2, "staging and installing the update"); err != nil {
 		return err
 	}
 	staged, err := j.stagePath(filepath.Base(file))
@@ -336,7 +337,7 @@ func binaryVersion(ctx context.Context, path string) (string, error) {
 
 // stagePath makes the staging dir and names a file in it.
 func (j *Job) stagePath(base string) (string, error) {
-	dir := stagingDir(j.s.stateDir())
+	dir := paths.State(j.s.stateDir()).Updates().Staging()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("staging dir: %w", err)
 	}

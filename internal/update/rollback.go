@@ -3,8 +3,9 @@ package update
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // restoreBinary puts the previous version back: for dpkg with the cached
@@ -12,8 +13,8 @@ import (
 func (c *confirmer) restoreBinary(ctx context.Context) (note string, err error) {
 	p := c.p
 	if p.Method == MethodDpkg {
-		if deb := cachedDeb(p.StateDir, "prev", p.From); deb != "" && p.Dpkg != "" {
-			if err := dpkgInstall(ctx, p.Dpkg, deb, filepath.Join(Dir(p.StateDir), "dpkg-rollback.log")); err == nil {
+		if deb := cachedDeb(paths.State(p.StateDir).Updates().PrevDeb(), p.From); deb != "" && p.Dpkg != "" {
+			if err := dpkgInstall(ctx, p.Dpkg, deb, paths.State(p.StateDir).Updates().DpkgRollbackLog()); err == nil {
 				_ = os.Remove(p.Prev)
 				return " (reinstalled the cached " + p.From + " .deb)", nil
 			} else {

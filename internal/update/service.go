@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/diag"
 )
 
 // Pause points: a webuitest build can stop an apply at each one
@@ -35,7 +36,7 @@ type Logger interface {
 
 // Recorder receives "update" events for this process's lifetime record.
 type Recorder interface {
-	Update(fields map[string]any)
+	Update(ev diag.Event)
 	Path() string
 }
 
@@ -114,9 +115,9 @@ func (s *Service) warnf(format string, a ...any) {
 }
 
 // record writes an "update" event to this process's lifetime record.
-func (s *Service) record(fields map[string]any) {
+func (s *Service) record(ev diag.Event) {
 	if s.o.Recorder != nil {
-		s.o.Recorder.Update(fields)
+		s.o.Recorder.Update(ev)
 	}
 }
 

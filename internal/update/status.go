@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // States of an update, as /api/updates/status and `webui update status`
@@ -56,19 +56,9 @@ type Status struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// Dir is the updates directory of a state dir.
-func Dir(stateDir string) string { return filepath.Join(stateDir, "updates") }
-
-func stagingDir(stateDir string) string { return filepath.Join(Dir(stateDir), "staging") }
-func statusFile(stateDir string) string { return filepath.Join(Dir(stateDir), "status.json") }
-func lockFile(stateDir string) string   { return filepath.Join(Dir(stateDir), "apply.lock") }
-
-// PendingFile is where an update waiting for confirmation is described.
-func PendingFile(stateDir string) string { return filepath.Join(Dir(stateDir), "pending.json") }
-
 // ReadStatus reads the persisted status; no file means idle.
 func ReadStatus(stateDir string) (Status, error) {
-	b, err := os.ReadFile(statusFile(stateDir))
+	b, err := os.ReadFile(paths.State(stateDir).Updates().Status())
 	if errors.Is(err, fs.ErrNotExist) {
 		return Status{State: StateIdle, Message: "no update has run"}, nil
 	}
@@ -77,7 +67,7 @@ func ReadStatus(stateDir string) (Status, error) {
 	}
 	var st Status
 	if err := json.Unmarshal(b, &st); err != nil || st.State == "" {
-		return Status{State: StateIdle, Message: "status file is damaged"}, fmt.Errorf("%s: damaged", statusFile(stateDir))
+		return Status{State: StateIdle, Message: "status file is damaged"}, fmt.Errorf("%s: damaged", paths.State(stateDir).Updates().Status())
 	}
 	return st, nil
 }
@@ -87,14 +77,14 @@ func WriteStatus(stateDir string, st Status) error {
 	if st.UpdatedAt.IsZero() {
 		st.UpdatedAt = time.Now().UTC()
 	}
-	if err := os.MkdirAll(Dir(stateDir), 0o700); err != nil {
+	if err := os.MkdirAll(string(paths.State(stateDir).Updates()), 0o700); err != nil {
 		return err
 	}
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeAtomic(statusFile(stateDir), append(b, '\n'))
+	return writeAtomic(paths.State(stateDir).Updates().Status(), append(b, '\n'))
 }
 
 // writeAtomic writes a state file: temp file, fsync, rename, mode 0600.
@@ -108,10 +98,10 @@ var ErrBusy = &Error{Code: 409, Msg: "an update is already in progress (another 
 
 // TryLock takes the apply lock without waiting.
 func TryLock(stateDir string) (*Lock, error) {
-	if err := os.MkdirAll(Dir(stateDir), 0o700); err != nil {
+	if err := os.MkdirAll(string(paths.State(stateDir).Updates()), 0o700); err != nil {
 		return nil, fmt.Errorf("updates dir: %w", err)
 	}
-	f, err := os.OpenFile(lockFile(stateDir), os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o600)
+	f, err := os.OpenFile(paths.State(stateDir).Updates().ApplyLock(), os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("apply lock: %w", err)
 	}
@@ -169,7 +159,7 @@ func errorf(code int, format string, a ...any) error {
 // it; nil when fd is something else.
 func InheritedLock(fd int, stateDir string) func() {
 	var a, b unix.Stat_t
-	if unix.Fstat(fd, &a) != nil || unix.Stat(lockFile(stateDir), &b) != nil || a.Dev != b.Dev || a.Ino != b.Ino {
+	if unix.Fstat(fd, &a) != nil || unix.Stat(paths.State(stateDir).Updates().ApplyLock(), &b) != nil || a.Dev != b.Dev || a.Ino != b.Ino {
 		return nil
 	}
 	unix.CloseOnExec(fd)

@@ -5,19 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"syscall"
 	"time"
-)
 
-// Files in the run dir that the old server, the restart helper and the
-// watchdog share.
-const (
-	// IntentName holds the Intent of a delayed restart under way.
-	IntentName = "webui.restart"
-	// LockName is flocked by whoever carries a delayed restart out (the
-	// helper or the watchdog): one starter at a time.
-	LockName = "webui-restart.lock"
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // Carriers of a delayed restart.
@@ -41,21 +32,17 @@ type Intent struct {
 	Health    string    `json:"health"`
 }
 
-// IntentPath and LockPath name the shared files in runDir.
-func IntentPath(runDir string) string { return filepath.Join(runDir, IntentName) }
-func LockPath(runDir string) string   { return filepath.Join(runDir, LockName) }
-
 // WriteIntent writes in atomically (temp file and rename, 0600).
 func WriteIntent(runDir string, in Intent) error {
 	b, err := json.Marshal(in)
 	if err != nil {
 		return err
 	}
-	tmp := IntentPath(runDir) + ".tmp"
+	tmp := paths.Run(runDir).RestartIntent() + ".tmp"
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("restart intent: %w", err)
 	}
-	if err := os.Rename(tmp, IntentPath(runDir)); err != nil {
+	if err := os.Rename(tmp, paths.Run(runDir).RestartIntent()); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("restart intent: %w", err)
 	}
@@ -66,7 +53,7 @@ func WriteIntent(runDir string, in Intent) error {
 // unreadable: a damaged intent is no restart).
 func ReadIntent(runDir string) (Intent, bool) {
 	var in Intent
-	b, err := os.ReadFile(IntentPath(runDir))
+	b, err := os.ReadFile(paths.Run(runDir).RestartIntent())
 	if err != nil || json.Unmarshal(b, &in) != nil || in.PID <= 0 {
 		return Intent{}, false
 	}
@@ -78,7 +65,7 @@ func RemoveIntent(runDir string, pid int) {
 	if in, ok := ReadIntent(runDir); ok && in.PID != pid {
 		return
 	}
-	_ = os.Remove(IntentPath(runDir))
+	_ = os.Remove(paths.Run(runDir).RestartIntent())
 }
 
 // Lock is a held starter lock.
@@ -95,7 +82,7 @@ func TryLock(runDir string) (*Lock, error) { return lock(runDir, syscall.LOCK_EX
 func WaitLock(runDir string) (*Lock, error) { return lock(runDir, syscall.LOCK_EX) }
 
 func lock(runDir string, how int) (*Lock, error) {
-	f, err := os.OpenFile(LockPath(runDir), os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o600)
+	f, err := os.OpenFile(paths.Run(runDir).RestartLock(), os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("restart lock: %w", err)
 	}

@@ -1,0 +1,104 @@
+package diag
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/termux-webui/webui/internal/paths"
+)
+
+func TestTrapSIGPIPERateLimit(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "r.jsonl")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := NewTrap(&Recorder{f: f, started: time.Now()}, nil)
+	for i := 0; i < 1000; i++ {
+		tr.handle(syscall.SIGPIPE)
+	}
+	markers := func() []map[string]any {
+		b, _ := os.ReadFile(path)
+		var out []map[string]any
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var e map[string]any
+			if json.Unmarshal([]byte(line), &e) == nil && e["name"] == "SIGPIPE" {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	if m := markers(); len(m) != 1 || m[0]["count"] != 1.0 || m[0]["action"] != "ignored" {
+		t.Fatalf("markers after 1000 SIGPIPEs: %v", m)
+	}
+	// A minute later the next one writes a marker with the count since.
+	tr.mu.Lock()
+	tr.lastPipe = tr.lastPipe.Add(-PipeMarkerEvery)
+	tr.mu.Unlock()
+	tr.handle(syscall.SIGPIPE)
+	if m := markers(); len(m) != 2 || m[1]["count"] != 1000.0 {
+		t.Fatalf("markers a minute later: %v", m)
+	}
+}
+
+func TestIntent(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if got := TakeIntent(dir); got != "" {
+		t.Errorf("no intent: %q", got)
+	}
+	if err := WriteIntent(dir, "ctl stop"); err != nil {
+		t.Fatal(err)
+	}
+	if got := TakeIntent(dir); got != "ctl stop" {
+		t.Errorf("intent = %q", got)
+	}
+	if got := TakeIntent(dir); got != "" {
+		t.Errorf("intent read twice: %q", got)
+	}
+	// A stale intent is not about this signal.
+	if err := WriteIntent(dir, "update"); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Minute)
+	if err := os.Chtimes(paths.Run(dir).Intent(), old, old); err != nil {
+		t.Fatal(err)
+	}
+	if got := TakeIntent(dir); got != "" {
+		t.Errorf("stale intent = %q", got)
+	}
+	if _, err := os.Stat(paths.Run(dir).Intent()); !os.IsNotExist(err) {
+		t.Errorf("stale intent not removed: %v", err)
+	}
+}
+
+func TestAppendEvent(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "r.jsonl")
+	spawned := Event{Event: EvHelper, Step: "spawned", PID: 7}
+	if err := AppendEvent(path, spawned); err == nil {
+		t.Errorf("appended to a record that does not exist")
+	}
+	if err := AppendEvent("", spawned); err == nil {
+		t.Errorf("appended to no record")
+	}
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := AppendEvent(path, spawned); err != nil {
+		t.Fatal(err)
+	}
+	var e map[string]any
+	b, _ := os.ReadFile(path)
+	if err := json.Unmarshal(b, &e); err != nil || e["event"] != EvHelper || e["step"] != "spawned" || e["pid"] != 7.0 ||
+		e["helper_pid"] != float64(os.Getpid()) || e["t"] == nil {
+		t.Errorf("helper event %s: %v", b, err)
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/proc"
-	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
 // errSilent marks an exit code whose explanation is already on the screen
@@ -118,12 +117,7 @@ func ctlInstance(cfg *config.Config, serveArgs []string) (*ctl.Instance, error) 
 	if err != nil {
 		return nil, fmt.Errorf("find own binary: %w", err)
 	}
-	return &ctl.Instance{
-		Addr: cfg.Addr, RunDir: cfg.RunDir, LogDir: cfg.LogDir, StateDir: cfg.StateDir,
-		PIDFile: PIDFile(cfg.RunDir), Exe: exe, ServeArgs: serveArgs,
-		Android: detectPlatform().Android.Value, RestartDelay: cfg.RestartDelay,
-		Schedule: schedule.New(cfg.RestartDelay, cfg.RestartSurvive, cfg.RestartAttempts),
-	}, nil
+	return ctl.NewInstance(cfg, exe, serveArgs, detectPlatform().Android.Value)
 }
 
 // ctlSetup parses args for a ctl command and resolves its instance.
@@ -160,7 +154,7 @@ func ctlStart(ctx context.Context, env Env, args []string) error {
 	} else {
 		fmt.Fprintf(env.Stdout, "webui started: pid %d, http://%s (version %s)\n", res.PID, res.Addr, res.Health.Version)
 	}
-	printSignIn(env, cfg, res.Addr)
+	printSignIn(env, cfg, res.Addr.String())
 	return nil
 }
 
@@ -287,7 +281,7 @@ func ctlPrintStatus(w io.Writer, s *ctl.Status) {
 	row := func(k, v string) { fmt.Fprintf(w, "  %-10s %s\n", k+":", v) }
 	row("address", "http://"+s.Addr+" (health: "+orDash(s.Health)+")")
 	if s.Restart != nil {
-		row("restart", s.Restart.Strategy+" ("+s.Restart.Why+")")
+		row("restart", string(s.Restart.Strategy)+" ("+s.Restart.Why+")")
 	}
 	if s.StoppedAt != nil {
 		row("stopped", s.StoppedBy)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart"
 	"github.com/termux-webui/webui/internal/restart/schedule"
@@ -26,7 +27,7 @@ func RestartHelper(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&o.Record, "record", "", "the old lifetime's record")
 	fs.IntVar(&o.OldPID, "old-pid", 0, "pid to wait for")
 	sched := fs.String("schedule", schedule.Default().String(), "the restart schedule")
-	fs.StringVar(&o.Health, "health", "", "the new server's /health URL")
+	healthURL := fs.String("health", "", "the new server's /health URL")
 	fs.StringVar(&o.RunDir, "run-dir", "", "the run dir: restart intent, starter lock, stopped marker")
 	if err := fs.Parse(args); err != nil {
 		return exitcode.New(exitcode.Usage, err)
@@ -34,6 +35,9 @@ func RestartHelper(ctx context.Context, env Env, args []string) error {
 	var err error
 	if o.Schedule, err = schedule.Parse(*sched); err != nil {
 		return exitcode.New(exitcode.Usage, err)
+	}
+	if o.Health, err = health.ParseURL(*healthURL); err != nil {
+		return exitcode.Newf(exitcode.Usage, "restart-helper: --health: %v", err)
 	}
 	if o.RunDir != "" {
 		o.StoppedFile = filepath.Join(o.RunDir, ctl.StoppedName)

@@ -19,6 +19,7 @@ import (
 	"github.com/termux-webui/webui/internal/doctor"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/firstline"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/logging"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/platform"
@@ -61,6 +62,13 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	report := detectPlatform()
+	exe, _ := os.Executable()
+	inst, err := ctl.NewInstance(cfg, exe, nil, report.Android.Value)
+	if err != nil {
+		err = configError(err)
+		diag.EarlyExit(diag.ReasonConfigError, err.Error(), exitcode.Of(err))
+		return err
+	}
 	var stderr io.Writer
 	if logToStderr(cfg.LogStderr, env.Stderr, report.Supervisor) {
 		stderr = env.Stderr
@@ -78,7 +86,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 
 	// The pid file stays locked for the server's whole life (and across an
 	// exec restart), so a second instance is refused, not started.
-	pf, err := proc.Inherit(PIDFile(cfg.RunDir), env.Getenv)
+	pf, err := proc.Inherit(inst.PIDFile, env.Getenv)
 	if err != nil {
 		var le *proc.LockedError
 		if errors.As(err, &le) {
@@ -128,7 +136,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		switch {
 		case err != nil:
 			lg.Warnf("inherited listener: %v; listening afresh", err)
-		case !sameAddr(l.Addr().String(), cfg.Addr):
+		case !servesAddr(inst.Addr, l.Addr().String()):
 			lg.Infof("addr changed from %s to %s: listening afresh", l.Addr(), cfg.Addr)
 			l.Close()
 		default:
@@ -138,7 +146,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	engine := &restart.Engine{
 		Strategy: strategy, Android: report.Android.Value, Config: cfg, Recorder: rec, PIDFile: pf, Log: syncedLog{lg},
 		Watchdog: func() bool {
-			_, held, err := proc.Read((&ctl.Instance{RunDir: cfg.RunDir}).WatchdogPIDFile())
+			_, held, err := proc.Read(inst.WatchdogPIDFile())
 			return err == nil && held
 		},
 	}
@@ -154,7 +162,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		Version:   version.Version,
 		Started:   firstline.Started,
 		Platform:  report.Summary(),
-		Restart:   server.RestartInfo{Strategy: strategy, Why: why},
+		Restart:   health.RestartInfo{Strategy: strategy, Why: why},
 		Recorder:  rec,
 		Restarter: engine,
 		Listener:  ln,
@@ -175,7 +183,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		Extra:   extra,
 		// The console's status page, evidence bundle and log view.
 		Report:   &report,
-		Watchdog: func() any { return (&ctl.Instance{RunDir: cfg.RunDir}).Watchdog() },
+		Watchdog: func() any { return inst.Watchdog() },
 		FollowLog: func(ctx context.Context, lines int, follow bool, emit func(string)) error {
 			return ctl.Logs(ctx, filepath.Join(cfg.LogDir, logging.FileName), ctl.LogOptions{Lines: lines, Follow: follow}, emit)
 		},
@@ -197,7 +205,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		// Freezes (/health?deep=1) and the doctor's checks (/api/doctor).
 		LastFreeze: freezes.Last,
 		Doctor: func(ctx context.Context, offline bool) any {
-			return doctor.Run(ctx, doctorProbes(cfg, report, env.Getenv, offline))
+			return doctor.Run(ctx, doctorProbes(cfg, inst, report, env.Getenv, offline))
 		},
 	})
 	if err != nil {
@@ -250,8 +258,8 @@ func Platform(_ context.Context, env Env, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
 			platform.Report
-			Restart server.RestartInfo `json:"restart"`
-		}{r, server.RestartInfo{Strategy: strategy, Why: why}})
+			Restart health.RestartInfo `json:"restart"`
+		}{r, health.RestartInfo{Strategy: strategy, Why: why}})
 	}
 	fmt.Fprint(env.Stdout, r.Text())
 	fmt.Fprintf(env.Stdout, "restart strategy: %s (%s)\n", strategy, why)
@@ -261,22 +269,11 @@ func Platform(_ context.Context, env Env, args []string) error {
 // PIDFile is the running server's pid file in runDir.
 func PIDFile(runDir string) string { return paths.Run(runDir).PIDFile() }
 
-// sameAddr: does an inherited socket listening on have serve want? Port 0
-// (any port) accepts whatever was inherited.
-func sameAddr(have, want string) bool {
-	hh, hp, err1 := net.SplitHostPort(have)
-	wh, wp, err2 := net.SplitHostPort(want)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	if wp != "0" && wp != hp {
-		return false
-	}
-	if wh == "localhost" {
-		wh = "127.0.0.1"
-	}
-	hip, wip := net.ParseIP(hh), net.ParseIP(wh)
-	return wh == "" || (hip != nil && wip != nil && hip.Equal(wip)) || hh == wh
+// servesAddr: may serve, told to listen on want, keep an inherited socket
+// listening on have?
+func servesAddr(want health.Addr, have string) bool {
+	h, err := health.ParseAddr(have)
+	return err == nil && want.Serves(h)
 }
 
 // logToStderr: with log_stderr = auto, text goes to stderr when a person
@@ -290,7 +287,7 @@ func logToStderr(mode string, w io.Writer, supervisor string) bool {
 	case "off":
 		return false
 	}
-	if supervisor == platform.SupervisorSystemd || supervisor == platform.SupervisorRunit {
+	if (health.Platform{Supervisor: supervisor}).Supervised() {
 		return true
 	}
 	return writesTerminal(w)

@@ -38,6 +38,7 @@ const (
 	ReasonConfigError  = "config error"
 	ReasonCannotListen = "cannot listen"
 	ReasonServeFailed  = "serve failed"
+	ReasonRestart      = "restart"
 	// ReasonAlreadyRunning: another server holds the pid file.
 	ReasonAlreadyRunning = "already running"
 )

@@ -72,6 +72,9 @@ func Probe(ctx context.Context, c *http.Client, addr Addr, timeout time.Duration
 	fail := func(f Failure, status int, err error) (*Doc, error) {
 		return nil, &ProbeError{Addr: addr, Failure: f, Status: status, Err: err}
 	}
+	if addr.Port == "" {
+		return fail(Unreachable, 0, errors.New("no address to ask"))
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, addr.URL(Path), nil)

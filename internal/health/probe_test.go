@@ -69,7 +69,9 @@ func TestProbeFailures(t *testing.T) {
 	}{
 		{"refused", refused, Refused, "connection refused"},
 		{"timeout", silent, Timeout, "no answer in time"},
-		{"not 200", serve(t, func(w http.ResponseWriter, r *http.Request) { http.Error(w, `{"pid":1}`, http.StatusServiceUnavailable) }), BadStatus, "HTTP 503"},
+		{"not 200", serve(t, func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, `{"pid":1}`, http.StatusServiceUnavailable)
+		}), BadStatus, "HTTP 503"},
 		{"bad json", serve(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("<html>hi</html>")) }), NotWebui, "not as webui"},
 		{"no pid", serve(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"status":"ok"}`)) }), NotWebui, "no pid"},
 	} {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/health"
 )
 
 // Pause points: a webuitest build can stop an apply at each one
@@ -53,7 +54,7 @@ type Options struct {
 	Client *http.Client
 	// Strategy, Android: how the server restarts (the confirmation's
 	// bound and the rollback depend on it).
-	Strategy string
+	Strategy health.Strategy
 	Android  bool
 	// CheckTimeout bounds fetching a manifest and its signature.
 	CheckTimeout time.Duration

@@ -40,8 +40,8 @@ type Pending struct {
 	// Health is the host:port where the server answers /health.
 	Health string `json:"health"`
 	// PID and StartTicks identify the server that was restarted.
-	PID        int    `json:"pid"`
-	StartTicks uint64 `json:"start_ticks,omitempty"`
+	PID        int             `json:"pid"`
+	StartTicks uint64          `json:"start_ticks,omitempty"`
 	Strategy   health.Strategy `json:"strategy"`
 	// Record is the lifetime record of the server that was updated.
 	Record string `json:"record,omitempty"`

@@ -14,6 +14,7 @@ import (
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/proc"
 )
 
@@ -210,9 +211,9 @@ func ctlStop(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "webui stopped (pid %d)\n", res.PID)
 	}
 	switch res.Supervisor {
-	case "runit":
+	case health.SupervisorRunit:
 		fmt.Fprintln(env.Stderr, "note: runit supervises webui and will start it again; use `sv down webui` (or `sv-disable webui`)")
-	case "systemd":
+	case health.SupervisorSystemd:
 		fmt.Fprintln(env.Stderr, "note: systemd supervises webui; use `systemctl stop webui`")
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
@@ -57,7 +58,7 @@ func judge(lts []*Lifetime, o LoadOptions) []*Lifetime {
 			t, _ := tm(ev)
 			switch str(ev, "event") {
 			case EvPreRestart:
-				if str(ev, "strategy") == "exec" {
+				if str(ev, "strategy") == string(health.StrategyExec) {
 					last = &spawn{pid: lt.PID, t: t, by: lt.ID, exec: true, reach: reachOf(nil)}
 					spawns = append(spawns, last)
 				}

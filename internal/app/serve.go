@@ -21,7 +21,6 @@ import (
 	"github.com/termux-webui/webui/internal/firstline"
 	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/logging"
-	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/platform"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart"
@@ -265,9 +264,6 @@ func Platform(_ context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "restart strategy: %s (%s)\n", strategy, why)
 	return nil
 }
-
-// PIDFile is the running server's pid file in runDir.
-func PIDFile(runDir string) string { return paths.Run(runDir).PIDFile() }
 
 // servesAddr: may serve, told to listen on want, keep an inherited socket
 // listening on have?

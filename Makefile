@@ -46,6 +46,7 @@ FUZZ     := internal/config:FuzzParse internal/config:FuzzSetKey \
             internal/auth:FuzzVerifySession internal/diag:FuzzParseEvent \
             internal/apps:FuzzParseApp \
             internal/apps/proxy:FuzzMatch internal/apps/proxy:FuzzRewriteLocation
+FUZZ     += internal/health:FuzzParseAddr
 fuzz:
 	@set -e; for t in $(FUZZ); do \
 		echo "fuzz $${t#*:} ($(FUZZTIME))"; \

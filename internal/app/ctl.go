@@ -14,9 +14,9 @@ import (
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
-	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
 // errSilent marks an exit code whose explanation is already on the screen
@@ -119,12 +119,7 @@ func ctlInstance(cfg *config.Config, serveArgs []string) (*ctl.Instance, error) 
 	if err != nil {
 		return nil, fmt.Errorf("find own binary: %w", err)
 	}
-	return &ctl.Instance{
-		Addr: cfg.Addr, RunDir: cfg.RunDir, LogDir: cfg.LogDir, StateDir: cfg.StateDir,
-		PIDFile: paths.Run(cfg.RunDir).PIDFile(), Exe: exe, ServeArgs: serveArgs,
-		Android: detectPlatform().Android.Value, RestartDelay: cfg.RestartDelay,
-		Schedule: schedule.New(cfg.RestartDelay, cfg.RestartSurvive, cfg.RestartAttempts),
-	}, nil
+	return ctl.NewInstance(cfg, exe, serveArgs, detectPlatform().Android.Value)
 }
 
 // ctlSetup parses args for a ctl command and resolves its instance.
@@ -161,7 +156,7 @@ func ctlStart(ctx context.Context, env Env, args []string) error {
 	} else {
 		fmt.Fprintf(env.Stdout, "webui started: pid %d, http://%s (version %s)\n", res.PID, res.Addr, res.Health.Version)
 	}
-	printSignIn(env, cfg, res.Addr)
+	printSignIn(env, cfg, res.Addr.String())
 	return nil
 }
 
@@ -217,9 +212,9 @@ func ctlStop(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "webui stopped (pid %d)\n", res.PID)
 	}
 	switch res.Supervisor {
-	case "runit":
+	case health.SupervisorRunit:
 		fmt.Fprintln(env.Stderr, "note: runit supervises webui and will start it again; use `sv down webui` (or `sv-disable webui`)")
-	case "systemd":
+	case health.SupervisorSystemd:
 		fmt.Fprintln(env.Stderr, "note: systemd supervises webui; use `systemctl stop webui`")
 	}
 	return nil
@@ -288,7 +283,7 @@ func ctlPrintStatus(w io.Writer, s *ctl.Status) {
 	row := func(k, v string) { fmt.Fprintf(w, "  %-10s %s\n", k+":", v) }
 	row("address", "http://"+s.Addr+" (health: "+orDash(s.Health)+")")
 	if s.Restart != nil {
-		row("restart", s.Restart.Strategy+" ("+s.Restart.Why+")")
+		row("restart", string(s.Restart.Strategy)+" ("+s.Restart.Why+")")
 	}
 	if s.StoppedAt != nil {
 		row("stopped", s.StoppedBy)

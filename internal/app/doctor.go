@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/doctor"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/platform"
@@ -30,7 +32,13 @@ func Doctor(ctx context.Context, env Env, args []string) error {
 		}
 		fmt.Fprintf(env.Stderr, "note: config file ignored (%v)\n", cfgErr)
 	}
-	r := doctor.Run(ctx, doctorProbes(cfg, detectPlatform(), env.Getenv, *offline))
+	report := detectPlatform()
+	exe, _ := os.Executable()
+	inst, err := ctl.NewInstance(cfg, exe, nil, report.Android.Value)
+	if err != nil {
+		return configError(err)
+	}
+	r := doctor.Run(ctx, doctorProbes(cfg, inst, report, env.Getenv, *offline))
 	if *asJSON {
 		if err := encodeJSON(env.Stdout, r); err != nil {
 			return err
@@ -45,6 +53,6 @@ func Doctor(ctx context.Context, env Env, args []string) error {
 }
 
 // doctorProbes are the live probes for cfg (also behind GET /api/doctor).
-func doctorProbes(cfg *config.Config, report platform.Report, getenv func(string) string, offline bool) *doctor.Probes {
-	return &doctor.Probes{Config: cfg, Platform: report, Getenv: getenv, Offline: offline}
+func doctorProbes(cfg *config.Config, inst *ctl.Instance, report platform.Report, getenv func(string) string, offline bool) *doctor.Probes {
+	return &doctor.Probes{Config: cfg, Instance: inst, Platform: report, Getenv: getenv, Offline: offline}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/handoff"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart"
@@ -29,7 +30,7 @@ func RestartHelper(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&o.Record, "record", "", "the old lifetime's record")
 	fs.IntVar(&o.OldPID, "old-pid", 0, "pid to wait for")
 	sched := fs.String("schedule", schedule.Default().String(), "the restart schedule")
-	fs.StringVar(&o.Health, "health", "", "the new server's /health URL")
+	healthURL := fs.String("health", "", "the new server's /health URL")
 	fs.StringVar(&o.RunDir, "run-dir", "", "the run dir: restart intent, starter lock, stopped marker")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -47,6 +48,9 @@ func RestartHelper(ctx context.Context, env Env, args []string) error {
 	o.Argv = fs.Args()
 	if o.OldPID <= 0 || len(o.Argv) == 0 || !filepath.IsAbs(o.Argv[0]) {
 		return exitcode.Newf(exitcode.Usage, "restart-helper: need --old-pid and an absolute server command after --")
+	}
+	if o.Health, err = health.ParseURL(*healthURL); err != nil {
+		return exitcode.Newf(exitcode.Usage, "restart-helper: --health: %v", err)
 	}
 	if env.Getenv(handoff.StraceRestart) == "1" {
 		if p, err := proc.LookPath("strace"); err == nil {

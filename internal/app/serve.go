@@ -18,6 +18,7 @@ import (
 	"github.com/termux-webui/webui/internal/doctor"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/firstline"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/logging"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/platform"
@@ -60,6 +61,13 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	report := detectPlatform()
+	exe, _ := os.Executable()
+	inst, err := ctl.NewInstance(cfg, exe, nil, report.Android.Value)
+	if err != nil {
+		err = configError(err)
+		diag.EarlyExit(diag.ReasonConfigError, err.Error(), exitcode.Of(err))
+		return err
+	}
 	var stderr io.Writer
 	if logToStderr(cfg.LogStderr, env.Stderr, report.Supervisor) {
 		stderr = env.Stderr
@@ -77,7 +85,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 
 	// The pid file stays locked for the server's whole life (and across an
 	// exec restart), so a second instance is refused, not started.
-	pf, err := proc.Inherit(paths.Run(cfg.RunDir).PIDFile(), env.Getenv)
+	pf, err := proc.Inherit(inst.PIDFile, env.Getenv)
 	if err != nil {
 		var le *proc.LockedError
 		if errors.As(err, &le) {
@@ -127,7 +135,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		switch {
 		case err != nil:
 			lg.Warnf("inherited listener: %v; listening afresh", err)
-		case !sameAddr(l.Addr().String(), cfg.Addr):
+		case !servesAddr(inst.Addr, l.Addr().String()):
 			lg.Infof("addr changed from %s to %s: listening afresh", l.Addr(), cfg.Addr)
 			l.Close()
 		default:
@@ -153,7 +161,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		Version:   version.Version,
 		Started:   firstline.Started,
 		Platform:  report.Summary(),
-		Restart:   server.RestartInfo{Strategy: strategy, Why: why},
+		Restart:   health.RestartInfo{Strategy: strategy, Why: why},
 		Recorder:  rec,
 		Restarter: engine,
 		Listener:  ln,
@@ -174,7 +182,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		Extra:   extra,
 		// The console's status page, evidence bundle and log view.
 		Report:   &report,
-		Watchdog: func() any { return (&ctl.Instance{RunDir: cfg.RunDir}).Watchdog() },
+		Watchdog: func() any { return inst.Watchdog() },
 		FollowLog: func(ctx context.Context, lines int, follow bool, emit func(string)) error {
 			return ctl.Logs(ctx, paths.Log(cfg.LogDir).Server(), ctl.LogOptions{Lines: lines, Follow: follow}, emit)
 		},
@@ -196,7 +204,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		// Freezes (/health?deep=1) and the doctor's checks (/api/doctor).
 		LastFreeze: freezes.Last,
 		Doctor: func(ctx context.Context, offline bool) any {
-			return doctor.Run(ctx, doctorProbes(cfg, report, env.Getenv, offline))
+			return doctor.Run(ctx, doctorProbes(cfg, inst, report, env.Getenv, offline))
 		},
 	})
 	if err != nil {
@@ -249,30 +257,19 @@ func Platform(_ context.Context, env Env, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
 			platform.Report
-			Restart server.RestartInfo `json:"restart"`
-		}{r, server.RestartInfo{Strategy: strategy, Why: why}})
+			Restart health.RestartInfo `json:"restart"`
+		}{r, health.RestartInfo{Strategy: strategy, Why: why}})
 	}
 	fmt.Fprint(env.Stdout, r.Text())
 	fmt.Fprintf(env.Stdout, "restart strategy: %s (%s)\n", strategy, why)
 	return nil
 }
 
-// sameAddr: does an inherited socket listening on have serve want? Port 0
-// (any port) accepts whatever was inherited.
-func sameAddr(have, want string) bool {
-	hh, hp, err1 := net.SplitHostPort(have)
-	wh, wp, err2 := net.SplitHostPort(want)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	if wp != "0" && wp != hp {
-		return false
-	}
-	if wh == "localhost" {
-		wh = "127.0.0.1"
-	}
-	hip, wip := net.ParseIP(hh), net.ParseIP(wh)
-	return wh == "" || (hip != nil && wip != nil && hip.Equal(wip)) || hh == wh
+// servesAddr: may serve, told to listen on want, keep an inherited socket
+// listening on have?
+func servesAddr(want health.Addr, have string) bool {
+	h, err := health.ParseAddr(have)
+	return err == nil && want.Serves(h)
 }
 
 // logToStderr: with log_stderr = auto, text goes to stderr when a person
@@ -286,7 +283,7 @@ func logToStderr(mode string, w io.Writer, supervisor string) bool {
 	case "off":
 		return false
 	}
-	if supervisor == platform.SupervisorSystemd || supervisor == platform.SupervisorRunit {
+	if (health.Platform{Supervisor: supervisor}).Supervised() {
 		return true
 	}
 	return isTerminal(w)

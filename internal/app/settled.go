@@ -16,12 +16,14 @@ type settledUpdates struct {
 	settled chan struct{}
 }
 
+var _ server.UpdateAPI = (*settledUpdates)(nil)
+
 func (u *settledUpdates) UpdateCheck(ctx context.Context, force bool) any {
 	select {
 	case <-u.settled:
 	case <-ctx.Done():
 	}
-	return u.Service.UpdateCheck(ctx, force)
+	return u.Check(ctx, force)
 }
 
 func (u *settledUpdates) UpdateApply(ctx context.Context, req server.UpdateRequest) (any, error) {
@@ -30,10 +32,18 @@ func (u *settledUpdates) UpdateApply(ctx context.Context, req server.UpdateReque
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return u.Service.UpdateApply(ctx, req)
+	st, err := u.Apply(ctx, update.ApplyRequest{
+		Force: req.Force, AllowDowngrade: req.AllowDowngrade,
+		Restart: req.Restart, HealthAddr: req.HealthAddr,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 func (u *settledUpdates) UpdateStatus() (any, string) {
 	<-u.settled
-	return u.Service.UpdateStatus()
+	st := u.Status()
+	return st, st.State
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/termux-webui/webui/internal/auth"
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/server"
@@ -122,17 +122,14 @@ func tokenError(cfg *config.Config, err error) error {
 
 // SignInURL is the token link for a server listening on addr.
 func SignInURL(addr, token string) string {
-	host, port, err := net.SplitHostPort(addr)
+	a, err := health.ParseAddr(addr)
 	if err != nil {
-		host, port = "127.0.0.1", "8787"
+		a = health.Addr{Host: "127.0.0.1", Port: "8787"}
 	}
-	switch host {
-	case "", "0.0.0.0", "localhost":
-		host = "127.0.0.1"
-	case "::":
-		host = "::1"
+	if a = a.Dialable(); a.Host == "localhost" {
+		a.Host = "127.0.0.1"
 	}
-	return signInLink("http://"+net.JoinHostPort(host, port), token)
+	return signInLink(a.URL(""), token)
 }
 
 func signInLink(base, token string) string {

@@ -15,8 +15,10 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/server"
 	"github.com/termux-webui/webui/internal/update"
@@ -302,7 +304,12 @@ func updateConfirm(ctx context.Context, env Env, args []string) error {
 	if release == nil {
 		lg.Printf("update confirm: fd 3 is not the apply lock of %s; confirming without it", p.StateDir)
 	}
-	if err := update.RunConfirm(ctx, *pending, release, lg.Printf); err != nil {
+	inst, err := ctl.NewInstance(&config.Config{Addr: p.Addr, RunDir: p.RunDir, LogDir: p.LogDir, StateDir: p.StateDir, RestartDelay: p.RestartDelay},
+		p.Exe, p.Args, p.Android)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *pending, err)
+	}
+	if err := update.RunConfirm(ctx, *pending, p, inst, release, lg.Printf); err != nil {
 		lg.Printf("update confirm: %v", err)
 		return silent(exitcode.Failure)
 	}
@@ -314,7 +321,7 @@ func updateConfirm(ctx context.Context, env Env, args []string) error {
 // interrupted update left behind, then the background checks (see
 // settledUpdates). A problem is logged and leaves the server without
 // updates (nil), never stops it.
-func startUpdates(ctx context.Context, cfg *config.Config, rec *diag.Recorder, lg update.Logger, strategy string, android bool) (server.UpdateAPI, func()) {
+func startUpdates(ctx context.Context, cfg *config.Config, rec *diag.Recorder, lg update.Logger, strategy health.Strategy, android bool) (server.UpdateAPI, func()) {
 	svc, err := update.New(update.Options{Config: cfg, Version: version.Version, Log: lg, Recorder: rec, Strategy: strategy, Android: android})
 	if err != nil {
 		lg.Warnf("updates unavailable: %v", err)

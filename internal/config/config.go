@@ -10,11 +10,11 @@ package config
 import (
 	"flag"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 )
 
@@ -80,19 +80,6 @@ func (e *Error) Error() string { return e.Msg }
 // ErrHelp is returned when --help was asked for; the usage has been printed.
 var ErrHelp = flag.ErrHelp
 
-// IsLoopback reports whether the listen address only accepts local clients.
-func IsLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // Check enforces the rules that span settings. The public-bind rule lives here
 // so every entry point refuses the same way.
 func (c *Config) Check() error {
@@ -100,7 +87,7 @@ func (c *Config) Check() error {
 		return &Error{Msg: fmt.Sprintf("config file %s holds password_hash and others may read it: "+
 			"run `webui passwd` as the file's owner to move the password to the state dir (0600), or chmod 600 the file", c.exposedSecret)}
 	}
-	if !IsLoopback(c.Addr) && c.PasswordHash == "" {
+	if a, err := health.ParseAddr(c.Addr); (err != nil || !a.IsLoopback()) && c.PasswordHash == "" {
 		return &Error{Msg: fmt.Sprintf("refusing to listen on %s without a password: anyone on the network could control webui. "+
 			"Run `webui passwd` to set one, or bind to loopback with --addr 127.0.0.1:8787", c.Addr)}
 	}

@@ -5,11 +5,12 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/termux-webui/webui/internal/health"
 )
 
 // DefaultUpdateURL is the project's release feed.
@@ -107,11 +108,7 @@ func dirSetting(dst func(*Config) *string) func(*Config, string) error {
 var settings = []setting{
 	{key: "addr", def: "127.0.0.1:8787", help: "address to listen on", allowed: "HOST:PORT, such as 127.0.0.1:8787",
 		set: func(c *Config, v string) error {
-			host, port, err := net.SplitHostPort(v)
-			if err != nil || !validHost(host) || (strings.HasPrefix(v, "[") && !strings.Contains(host, ":")) {
-				return errBad
-			}
-			if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			if _, err := health.ParseAddr(v); err != nil {
 				return errBad
 			}
 			c.Addr = v
@@ -121,7 +118,8 @@ var settings = []setting{
 	{key: "log_dir", help: "log files (default per platform)", allowed: "a directory path", set: dirSetting(func(c *Config) *string { return &c.LogDir })},
 	{key: "run_dir", help: "pid file and other runtime files (default per platform)", allowed: "a directory path", set: dirSetting(func(c *Config) *string { return &c.RunDir })},
 	{key: "restart_mode", def: "auto", help: "how a restart is carried out", allowed: "auto, exec, delayed, supervisor",
-		set: oneOf(func(c *Config) *string { return &c.RestartMode }, "auto", "exec", "delayed", "supervisor")},
+		set: oneOf(func(c *Config) *string { return &c.RestartMode }, "auto",
+			string(health.StrategyExec), string(health.StrategyDelayed), string(health.StrategySupervisor))},
 	{key: "restart_delay", def: "15s", help: "delayed restart: wait this long after the old process exits", allowed: "a duration such as 15s or 0",
 		set: durationSetting(func(c *Config) *time.Duration { return &c.RestartDelay }, true)},
 	{key: "restart_survive", def: "10s", help: "delayed restart: the new process must stay alive this long to count as started", allowed: "a positive duration such as 10s",

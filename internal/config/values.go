@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 )
 
@@ -35,28 +35,6 @@ func controlAt(v string) int {
 		}
 	}
 	return -1
-}
-
-// validHost: a listen or public host is empty (every interface), an IP
-// literal, or a DNS name.
-func validHost(h string) bool {
-	if h == "" || net.ParseIP(h) != nil {
-		return true
-	}
-	if len(h) > 253 {
-		return false
-	}
-	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for _, r := range label {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 func validPortText(p string) bool {
@@ -85,7 +63,7 @@ func setPublicURL(c *Config, v string) error {
 		return nil
 	}
 	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || !validHost(u.Hostname()) || u.Hostname() == "" ||
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || !health.ValidHost(u.Hostname()) || u.Hostname() == "" ||
 		(u.Port() != "" && !validPortText(u.Port())) || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return errBad
 	}

@@ -2,30 +2,30 @@ package ctl
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/handoff"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
-	"github.com/termux-webui/webui/internal/server"
-	"github.com/termux-webui/webui/internal/version"
 )
 
 // Instance is one webui server installation as the settings describe it.
+// NewInstance builds it from the settings; the zero value of a field is
+// "unknown", for the tests that need only part of it.
 type Instance struct {
-	Addr     string // the configured listen address (addr)
+	Addr     health.Addr // the configured listen address (addr)
 	RunDir   string
 	LogDir   string
 	StateDir string
@@ -46,6 +46,22 @@ type Instance struct {
 	Schedule schedule.Schedule
 	// Client asks /health; nil means a client without keep-alive.
 	Client *http.Client
+}
+
+// NewInstance describes the server that cfg names: exe runs it as
+// `exe serve serveArgs...`, and android says whether Android's restart
+// kill window applies.
+func NewInstance(cfg *config.Config, exe string, serveArgs []string, android bool) (*Instance, error) {
+	addr, err := health.ParseAddr(cfg.Addr)
+	if err != nil {
+		return nil, exitcode.New(exitcode.Usage, err)
+	}
+	return &Instance{
+		Addr: addr, RunDir: cfg.RunDir, LogDir: cfg.LogDir, StateDir: cfg.StateDir,
+		PIDFile: paths.Run(cfg.RunDir).PIDFile(), Exe: exe, ServeArgs: serveArgs,
+		Android: android, RestartDelay: cfg.RestartDelay,
+		Schedule: schedule.New(cfg.RestartDelay, cfg.RestartSurvive, cfg.RestartAttempts),
+	}, nil
 }
 
 // Running reads the pid file: the pid and whether a live process holds its
@@ -83,128 +99,40 @@ func (i *Instance) pidFileAge() time.Duration {
 	return time.Since(st.ModTime())
 }
 
-// errNotWebui means something answered HTTP on the address, but not a
-// webui /health document.
-var errNotWebui = errors.New("answers HTTP, but not as webui")
-
-// ProbeError says why /health did not answer.
-type ProbeError struct {
-	Addr string
-	// Refused: nothing listens there (connection refused).
-	Refused bool
-	Err     error
+// Probe asks addr's /health, giving up after timeout (see health.Probe).
+func (i *Instance) Probe(ctx context.Context, addr health.Addr, timeout time.Duration) (*health.Doc, error) {
+	return health.Probe(ctx, i.Client, addr, timeout)
 }
 
-func (e *ProbeError) Error() string { return fmt.Sprintf("http://%s/health: %v", e.Addr, e.Err) }
-func (e *ProbeError) Unwrap() error { return e.Err }
-
-// IsRefused reports whether err says nothing listens on the address.
-func IsRefused(err error) bool {
-	var pe *ProbeError
-	return errors.As(err, &pe) && pe.Refused
-}
-
-// IsNotWebui reports whether err says something other than webui answers.
-func IsNotWebui(err error) bool { return errors.Is(err, errNotWebui) }
-
-var defaultClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
-
-// Probe asks http://addr/health, giving up after timeout. It returns the
-// health document of a webui that answers, or a *ProbeError.
-func (i *Instance) Probe(ctx context.Context, addr string, timeout time.Duration) (*server.Health, error) {
-	c := i.Client
-	if c == nil {
-		c = defaultClient
-	}
-	return probe(ctx, c, addr, timeout)
-}
-
-func probe(ctx context.Context, c *http.Client, addr string, timeout time.Duration) (*server.Health, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/health", nil)
-	if err != nil {
-		return nil, &ProbeError{Addr: addr, Err: err}
-	}
-	req.Header.Set("User-Agent", "webui-ctl/"+version.Version)
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, &ProbeError{Addr: addr, Refused: errors.Is(err, syscall.ECONNREFUSED), Err: simplify(err)}
-	}
-	defer resp.Body.Close()
-	var h server.Health
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, &ProbeError{Addr: addr, Err: simplify(err)}
-	}
-	if json.Unmarshal(body, &h) != nil || h.PID <= 0 || h.StartedAt.IsZero() {
-		return nil, &ProbeError{Addr: addr, Err: fmt.Errorf("%w (status %d)", errNotWebui, resp.StatusCode)}
-	}
-	return &h, nil
-}
-
-// simplify drops the "Get URL:" wrapping; the ProbeError names the URL.
-func simplify(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return errors.New("no answer in time")
-	}
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return errors.New("connection refused")
-	}
-	var ue interface{ Unwrap() error }
-	if errors.As(err, &ue) {
-		if inner := ue.Unwrap(); inner != nil {
-			return inner
-		}
-	}
-	return err
-}
-
-// HealthAddr is the host:port to ask for pid's /health: the configured
+// HealthAddr is the address to ask for pid's /health: the configured
 // address made dialable (0.0.0.0 and [::] become loopback) or, when the
 // configured port is 0, the address pid's lifetime record says it listens
-// on. "" when that is unknown.
-func (i *Instance) HealthAddr(pid int) string {
-	host, port, err := net.SplitHostPort(i.Addr)
-	if err != nil {
-		return ""
+// on. Zero when that is unknown.
+func (i *Instance) HealthAddr(pid int) health.Addr {
+	if i.Addr.IsZero() {
+		return health.Addr{}
 	}
-	if port == "0" {
-		if pid <= 0 {
-			return ""
-		}
-		lts, _ := diag.Load(i.StateDir, diag.LoadOptions{})
-		for _, lt := range lts {
-			if lt.PID == pid && lt.Verdict == diag.Running && lt.Addr != "" {
-				return Dialable(lt.Addr)
+	if !i.Addr.AnyPort() {
+		return i.Addr.Dialable()
+	}
+	if pid <= 0 {
+		return health.Addr{}
+	}
+	lts, _ := diag.Load(i.StateDir, diag.LoadOptions{})
+	for _, lt := range lts {
+		if lt.PID == pid && lt.Verdict == diag.Running && lt.Addr != "" {
+			a, err := health.ParseAddr(lt.Addr)
+			if err != nil {
+				return health.Addr{}
 			}
+			return a.Dialable()
 		}
-		return ""
 	}
-	return Dialable(net.JoinHostPort(host, port))
+	return health.Addr{}
 }
 
 // FixedPort reports whether the configured address names a port (not 0).
-func (i *Instance) FixedPort() bool {
-	_, port, err := net.SplitHostPort(i.Addr)
-	return err == nil && port != "0"
-}
-
-// Dialable turns a listening address into one a client can dial: the
-// wildcard hosts become loopback.
-func Dialable(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	switch host {
-	case "", "0.0.0.0":
-		host = "127.0.0.1"
-	case "::":
-		host = "::1"
-	}
-	return net.JoinHostPort(host, port)
-}
+func (i *Instance) FixedPort() bool { return !i.Addr.IsZero() && !i.Addr.AnyPort() }
 
 // LastExit is when the newest lifetime that is over ended, as its record
 // says (zero when unknown: a SIGKILL leaves no exit time).
@@ -234,17 +162,6 @@ func (i *Instance) lifetimeOf(pid int) *diag.Lifetime {
 	lts, _ := diag.Load(i.StateDir, diag.LoadOptions{})
 	for _, lt := range lts {
 		if lt.PID == pid {
-			return &lt
-		}
-	}
-	return nil
-}
-
-// LastDeath is the newest lifetime that is not running (nil if none).
-func (i *Instance) LastDeath() *diag.Lifetime {
-	lts, _ := diag.Load(i.StateDir, diag.LoadOptions{})
-	for _, lt := range lts {
-		if lt.Verdict != diag.Running {
 			return &lt
 		}
 	}

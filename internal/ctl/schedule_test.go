@@ -10,6 +10,7 @@ import (
 	"testing/quick"
 	"time"
 
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
@@ -105,7 +106,7 @@ func TestCheckIntentRefusesPlanted(t *testing.T) {
 	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	w := &Watchdog{inst: &Instance{Exe: exe, Addr: "127.0.0.1:8787", StateDir: filepath.Join(dir, "state"), ServeArgs: []string{"--addr", "127.0.0.1:8787"}}}
+	w := &Watchdog{inst: &Instance{Exe: exe, Addr: health.Addr{Host: "127.0.0.1", Port: "8787"}, StateDir: filepath.Join(dir, "state"), ServeArgs: []string{"--addr", "127.0.0.1:8787"}}}
 	rec := filepath.Join(dir, "state", "lifetimes", "20261201T000000.000000Z-42.jsonl")
 	own := []string{exe, "serve", "--addr", "127.0.0.1:8787"}
 	for _, c := range []struct {
@@ -124,9 +125,9 @@ func TestCheckIntentRefusesPlanted(t *testing.T) {
 		{"a record elsewhere", schedule.Intent{Argv: own, Record: filepath.Join(dir, "state", "lifetimes", "..", "..", "bashrc.jsonl")}, own, "http://127.0.0.1:8787/health", "", true},
 		{"not a record", schedule.Intent{Argv: own, Record: "/etc/passwd"}, own, "http://127.0.0.1:8787/health", "", true},
 	} {
-		argv, health, record, bad := w.checkIntent(c.in)
-		if strings.Join(argv, " ") != strings.Join(c.argv, " ") || health != c.health || record != c.record || (bad != "") != c.bad {
-			t.Errorf("%s: argv %q health %q record %q bad %q", c.name, argv, health, record, bad)
+		argv, addr, record, bad := w.checkIntent(c.in)
+		if strings.Join(argv, " ") != strings.Join(c.argv, " ") || addr.URL(health.Path) != c.health || record != c.record || (bad != "") != c.bad {
+			t.Errorf("%s: argv %q health %s record %q bad %q", c.name, argv, addr, record, bad)
 		}
 	}
 }

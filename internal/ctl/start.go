@@ -10,10 +10,10 @@ import (
 
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
-	"github.com/termux-webui/webui/internal/server"
 )
 
 // StartOptions tune Start.
@@ -30,8 +30,8 @@ type StartOptions struct {
 // StartResult says which server answers after Start.
 type StartResult struct {
 	PID    int
-	Addr   string
-	Health *server.Health
+	Addr   health.Addr
+	Health *health.Doc
 	// Already: a server was running before; Start did not start one.
 	Already bool
 }
@@ -120,9 +120,9 @@ func (i *Instance) portFree(ctx context.Context) error {
 		}
 		return exitcode.Newf(exitcode.Listen, "another webui (pid %d, version %s) already answers on %s, but not the one whose pid file is %s; stop it, or choose another --addr",
 			h.PID, h.Version, addr, i.PIDFile)
-	case IsNotWebui(err):
+	case health.IsNotWebui(err):
 		return exitcode.Newf(exitcode.Listen, "%s is taken by another program (it answers HTTP, but not as webui); choose another --addr", addr)
-	case IsRefused(err):
+	case health.IsRefused(err):
 		return nil
 	default:
 		// Something accepts connections there but does not answer.
@@ -192,7 +192,7 @@ func (i *Instance) spawn(ctx context.Context, deadline time.Time) (res StartResu
 				return fail(code, fmt.Sprintf("the server (pid %d) exited with code %d before it answered /health", pid, ws.ExitStatus()))
 			}
 		}
-		if addr := i.HealthAddr(pid); addr != "" {
+		if addr := i.HealthAddr(pid); !addr.IsZero() {
 			if h, err := i.Probe(ctx, addr, probeTimeout(deadline)); err == nil && h.PID == pid {
 				return StartResult{PID: pid, Addr: addr, Health: h}, false, nil
 			}
@@ -210,7 +210,7 @@ func (i *Instance) spawn(ctx context.Context, deadline time.Time) (res StartResu
 func (i *Instance) awaitRunning(ctx context.Context, pid int, deadline time.Time) (StartResult, error) {
 	for {
 		addr := i.HealthAddr(pid)
-		if addr != "" {
+		if !addr.IsZero() {
 			if h, err := i.Probe(ctx, addr, probeTimeout(deadline)); err == nil && h.PID == pid {
 				return StartResult{PID: pid, Addr: addr, Health: h, Already: true}, nil
 			}
@@ -280,10 +280,10 @@ func (i *Instance) Stop(ctx context.Context, timeout time.Duration, intent strin
 		return StopResult{}, nil
 	}
 	res := StopResult{PID: pid, WasRunning: true}
-	if addr := i.HealthAddr(pid); addr != "" {
+	if addr := i.HealthAddr(pid); !addr.IsZero() {
 		if h, err := i.Probe(ctx, addr, time.Second); err == nil {
-			if s, _ := h.Platform["supervisor"].(string); s == "runit" || s == "systemd" {
-				res.Supervisor = s
+			if h.Platform.Supervised() {
+				res.Supervisor = h.Platform.Supervisor
 			}
 		}
 	}
@@ -326,10 +326,10 @@ func (i *Instance) Restart(ctx context.Context, o StartOptions) (RestartResult, 
 	}
 	var before time.Time
 	wait := o.Wait
-	if addr := i.HealthAddr(pid); addr != "" {
+	if addr := i.HealthAddr(pid); !addr.IsZero() {
 		if h, err := i.Probe(ctx, addr, 2*time.Second); err == nil {
 			before = h.StartedAt
-			if h.Restart.Strategy == "delayed" {
+			if h.Restart.Strategy == health.StrategyDelayed {
 				// The starter waits out the kill window first, and may
 				// retry: the whole schedule (it ends sooner if it gives up).
 				wait += schedule.Lead + i.Schedule.Total()
@@ -345,7 +345,7 @@ func (i *Instance) Restart(ctx context.Context, o StartOptions) (RestartResult, 
 	deadline := time.Now().Add(wait)
 	for {
 		if cur, ok := i.Running(); ok {
-			if addr := i.HealthAddr(cur); addr != "" {
+			if addr := i.HealthAddr(cur); !addr.IsZero() {
 				h, err := i.Probe(ctx, addr, probeTimeout(deadline))
 				if err == nil && h.PID == cur && !h.StartedAt.Equal(before) {
 					return RestartResult{StartResult: StartResult{PID: cur, Addr: addr, Health: h}, OldPID: pid}, nil

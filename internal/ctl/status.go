@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
-	"github.com/termux-webui/webui/internal/server"
 )
 
 // Server states, as `ctl status` reports them.
@@ -42,7 +42,7 @@ type Status struct {
 	Version   string              `json:"version,omitempty"`
 	StartedAt *time.Time          `json:"started_at,omitempty"`
 	UptimeS   float64             `json:"uptime_s,omitempty"`
-	Restart   *server.RestartInfo `json:"restart,omitempty"`
+	Restart   *health.RestartInfo `json:"restart,omitempty"`
 	StoppedAt *time.Time          `json:"stopped_at,omitempty"`
 	StoppedBy string              `json:"stopped_by,omitempty"`
 	// LastDeath is the newest lifetime that is over, with its verdict.
@@ -100,17 +100,17 @@ func classify(held, answering, stopped, ranBefore bool) string {
 // Status looks at the server, its records and the watchdog. timeout bounds
 // the /health probe.
 func (i *Instance) Status(ctx context.Context, timeout time.Duration) *Status {
-	s := &Status{Addr: i.Addr}
+	s := &Status{Addr: i.Addr.String()}
 	pid, held := i.Running()
 	s.PID = pid
 	answering := false
 	if held {
 		addr := i.HealthAddr(pid)
-		if addr != "" {
-			s.Addr = addr
+		if !addr.IsZero() {
+			s.Addr = addr.String()
 		}
 		switch h, err := i.Probe(ctx, addr, timeout); {
-		case addr == "":
+		case addr.IsZero():
 			s.Health = "unknown address: port 0 and no ready record"
 		case err != nil:
 			s.Health = "not answering: " + errString(err)
@@ -177,7 +177,7 @@ func (i *Instance) watchdogStatus() WatchdogStatus {
 }
 
 func errString(err error) string {
-	if pe, ok := err.(*ProbeError); ok {
+	if pe, ok := err.(*health.ProbeError); ok {
 		return pe.Err.Error()
 	}
 	return err.Error()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 )
@@ -38,13 +39,16 @@ func TestClassify(t *testing.T) {
 }
 
 // closedAddr is a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
+func closedAddr(t *testing.T) health.Addr {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
+	addr, err := health.ParseAddr(ln.Addr().String())
 	ln.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	return addr
 }
 
@@ -66,7 +70,7 @@ func writeRecord(t *testing.T, i *Instance, pid int, started time.Time) {
 	id := started.UTC().Format("20060102T150405.000000Z") + "-" + strconv.Itoa(pid)
 	rec := `{"event":"first-line","t":"` + started.UTC().Format(time.RFC3339Nano) + `","pid":` + strconv.Itoa(pid) + `,"version":"test"}` + "\n" +
 		`{"event":"installed","t":"` + started.UTC().Format(time.RFC3339Nano) + `"}` + "\n" +
-		`{"event":"ready","t":"` + started.UTC().Format(time.RFC3339Nano) + `","addr":"` + i.Addr + `"}` + "\n"
+		`{"event":"ready","t":"` + started.UTC().Format(time.RFC3339Nano) + `","addr":"` + i.Addr.String() + `"}` + "\n"
 	if err := os.WriteFile(paths.State(i.StateDir).Lifetimes().Record(id), []byte(rec), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -107,19 +111,5 @@ func TestStatusStates(t *testing.T) {
 	s = i.Status(ctx, 200*time.Millisecond)
 	if s.State != StateUnhealthy || s.PID != os.Getpid() || s.ExitCode() != StatusUnhealthy {
 		t.Errorf("held but silent: %+v", s)
-	}
-}
-
-func TestDialable(t *testing.T) {
-	for in, want := range map[string]string{
-		"0.0.0.0:8787":   "127.0.0.1:8787",
-		"[::]:8787":      "[::1]:8787",
-		":8787":          "127.0.0.1:8787",
-		"127.0.0.1:8787": "127.0.0.1:8787",
-		"10.0.0.2:80":    "10.0.0.2:80",
-	} {
-		if got := Dialable(in); got != want {
-			t.Errorf("Dialable(%q) = %q, want %q", in, got, want)
-		}
 	}
 }

@@ -16,10 +16,10 @@ import (
 
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
-	"github.com/termux-webui/webui/internal/server"
 )
 
 // WatchdogOptions tune the watchdog. Zero values take the defaults of
@@ -108,7 +108,7 @@ type Watchdog struct {
 	healthySince      time.Time
 	lastOK            time.Time
 	serverPID         int    // the pid that last answered
-	supervisor        string // runit or systemd, if /health said so
+	supervisor        string // runit or systemd, if /health said one supervises it
 	mine              int    // the server we started last
 	crashes           int    // consecutive starts that failed or did not last
 	long              bool   // the last failure needs a fix, not a retry
@@ -120,7 +120,7 @@ type Watchdog struct {
 	trimmed           time.Time // console.log was last checked for size
 	reported          time.Time // the outage last reported as "down"
 	addrPID           int
-	addr              string
+	addr              health.Addr
 	deaths            *deathWatch
 	watching          int       // the pid the death watch waits for
 	deathAt           time.Time // when the death watch saw the last death
@@ -153,7 +153,7 @@ func (w *Watchdog) Run(ctx context.Context) error {
 		how = fmt.Sprintf("watchdog started again by webui-watchdog-loop (restart %d; the previous one exited with %s)", w.o.Restarts, w.o.PrevExit)
 	}
 	addr := w.inst.HealthAddr(0)
-	if addr == "" {
+	if addr.IsZero() {
 		addr = w.inst.Addr
 	}
 	w.act(fmt.Sprintf("%s: watching the server's pid file lock for its death; polling http://%s/health every %s for hangs (timeout %s), acting after %d failures",
@@ -247,27 +247,27 @@ func (w *Watchdog) tick(ctx context.Context) {
 }
 
 // probe asks /health at the address of the server as last known.
-func (w *Watchdog) probe(ctx context.Context) (*server.Health, error) {
+func (w *Watchdog) probe(ctx context.Context) (*health.Doc, error) {
 	addr := w.healthAddr()
-	if addr == "" {
+	if addr.IsZero() {
 		return nil, errors.New("no address to ask (port 0, and no running server recorded one)")
 	}
 	return w.inst.Probe(ctx, addr, w.o.Timeout)
 }
 
 // healthAddr is cheap for a fixed port; with port 0 it follows the pid.
-func (w *Watchdog) healthAddr() string {
+func (w *Watchdog) healthAddr() health.Addr {
 	if w.inst.FixedPort() {
 		return w.inst.HealthAddr(0)
 	}
 	pid, _ := w.inst.Running()
-	if pid != w.addrPID || w.addr == "" {
+	if pid != w.addrPID || w.addr.IsZero() {
 		w.addrPID, w.addr = pid, w.inst.HealthAddr(pid)
 	}
 	return w.addr
 }
 
-func (w *Watchdog) healthy(h *server.Health, now time.Time) {
+func (w *Watchdog) healthy(h *health.Doc, now time.Time) {
 	if w.fails >= w.o.Failures {
 		w.act(fmt.Sprintf("server pid %d answers again", h.PID), nil)
 	}
@@ -276,7 +276,10 @@ func (w *Watchdog) healthy(h *server.Health, now time.Time) {
 	if w.healthySince.IsZero() {
 		w.healthySince = now
 	}
-	w.supervisor, _ = h.Platform["supervisor"].(string)
+	w.supervisor = ""
+	if h.Platform.Supervised() {
+		w.supervisor = h.Platform.Supervisor
+	}
 	if now.Sub(w.trimmed) >= time.Minute {
 		w.trimmed = now
 		if err := w.inst.TrimConsole(); err != nil {
@@ -308,7 +311,7 @@ func (w *Watchdog) down(ctx context.Context, cause error) {
 		}
 		// With port 0 the address moves with the pid: ask this pid's.
 		if !w.inst.FixedPort() {
-			if addr := w.inst.HealthAddr(pid); addr != "" && addr != w.addr {
+			if addr := w.inst.HealthAddr(pid); !addr.IsZero() && addr != w.addr {
 				if h, err := w.inst.Probe(ctx, addr, w.o.Timeout); err == nil && h.PID == pid {
 					w.healthy(h, time.Now())
 					return
@@ -341,7 +344,7 @@ func (w *Watchdog) down(ctx context.Context, cause error) {
 			w.act(msg, nil)
 		}
 	}
-	if w.supervisor == "runit" || w.supervisor == "systemd" {
+	if w.supervisor != "" {
 		if time.Since(w.outageStart) < supervisedGrace {
 			w.once("supervised", fmt.Sprintf("%s supervises the server (its /health said so): leaving the start to it", w.supervisor))
 			return

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/restart"
 	"github.com/termux-webui/webui/internal/restart/schedule"
@@ -55,7 +54,7 @@ func (w *Watchdog) carryRestart(ctx context.Context, in schedule.Intent, exited 
 		return
 	}
 	defer lock.Release()
-	argv, health, record, bad := w.checkIntent(in)
+	argv, addr, record, bad := w.checkIntent(in)
 	if bad != "" {
 		w.act(fmt.Sprintf("the restart intent of pid %d %s: ignoring that part of it", in.PID, bad), nil)
 	}
@@ -70,7 +69,7 @@ func (w *Watchdog) carryRestart(ctx context.Context, in schedule.Intent, exited 
 		defer con.Close()
 	}
 	err = restart.RunHelper(ctx, restart.HelperOptions{
-		Record: record, OldPID: in.PID, Schedule: sched, Health: health, Argv: argv, Env: w.inst.serverEnv(),
+		Record: record, OldPID: in.PID, Schedule: sched, Health: addr, Argv: argv, Env: w.inst.serverEnv(),
 		RunDir: w.inst.RunDir, StoppedFile: paths.Run(w.inst.RunDir).Stopped(), Since: in.At, Locked: true, By: schedule.ByWatchdog,
 		Stdout: con, Stderr: con, Exited: exited, Logf: w.o.Logf,
 	})
@@ -85,7 +84,7 @@ func (w *Watchdog) carryRestart(ctx context.Context, in schedule.Intent, exited 
 // line), asks a loopback /health, and appends to a lifetime record in the
 // state dir. The run dir is the user's own, but a planted intent must not
 // make the watchdog run or write anything else.
-func (w *Watchdog) checkIntent(in schedule.Intent) (argv []string, health, record, bad string) {
+func (w *Watchdog) checkIntent(in schedule.Intent) (argv []string, addr health.Addr, record, bad string) {
 	own := append([]string{w.inst.Exe, "serve"}, w.inst.ServeArgs...)
 	argv = in.Argv
 	switch {
@@ -94,9 +93,9 @@ func (w *Watchdog) checkIntent(in schedule.Intent) (argv []string, health, recor
 	case !sameFile(argv[0], w.inst.Exe) || (len(argv) > 1 && argv[1] != "serve" && !strings.HasPrefix(argv[1], "-")):
 		argv, bad = own, fmt.Sprintf("names a command other than this webui's server (%q)", in.Argv[0])
 	}
-	health = "http://" + w.inst.HealthAddr(0) + "/health"
-	if u, err := url.Parse(in.Health); err == nil && u.Scheme == "http" && u.Path == "/health" && isLoopback(u.Hostname()) {
-		health = in.Health
+	addr = w.inst.HealthAddr(0)
+	if a, err := health.ParseURL(in.Health); err == nil && a.IsLoopback() {
+		addr = a
 	} else if in.Health != "" {
 		bad = fmt.Sprintf("names a /health URL that is not on loopback (%q)", in.Health)
 	}
@@ -105,7 +104,7 @@ func (w *Watchdog) checkIntent(in schedule.Intent) (argv []string, health, recor
 	} else if in.Record != "" {
 		bad = fmt.Sprintf("names a record outside the state dir (%q)", in.Record)
 	}
-	return argv, health, record, bad
+	return argv, addr, record, bad
 }
 
 func sameFile(a, b string) bool {
@@ -115,11 +114,6 @@ func sameFile(a, b string) bool {
 	}
 	sb, err := os.Stat(b)
 	return err == nil && os.SameFile(sa, sb)
-}
-
-func isLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // helperWaitLimit is how long the watchdog leaves a delayed restart to its

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/termux-webui/webui/internal/health"
 )
 
 // Event names in a lifetime record, in the order a healthy lifetime writes
@@ -86,11 +88,11 @@ type Event struct {
 	Stack string `json:"stack,omitempty"`
 
 	// pre-restart
-	Strategy string  `json:"strategy,omitempty"`
-	ListenFD int     `json:"listen_fd,omitempty"`
-	By       string  `json:"by,omitempty"` // who starts the next server: helper or watchdog
-	DelayS   float64 `json:"delay_s,omitempty"`
-	Schedule string  `json:"schedule,omitempty"`
+	Strategy health.Strategy `json:"strategy,omitempty"`
+	ListenFD int             `json:"listen_fd,omitempty"`
+	By       string          `json:"by,omitempty"` // who starts the next server: helper or watchdog
+	DelayS   float64         `json:"delay_s,omitempty"`
+	Schedule string          `json:"schedule,omitempty"`
 
 	// helper and update steps, written by a process into another's record.
 	Step          string  `json:"step,omitempty"`

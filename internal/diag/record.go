@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/firstline"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 )
 
@@ -270,7 +271,7 @@ func (r *Recorder) Panic(where string, value any, stack []byte) {
 // PreRestart is written by the old process as it hands over to the next.
 // The diagnose decision table pairs it with the next lifetime's first-line.
 // ev carries the strategy's details (Reason, Exe, ListenFD, By, ...).
-func (r *Recorder) PreRestart(strategy string, ev Event) {
+func (r *Recorder) PreRestart(strategy health.Strategy, ev Event) {
 	ev.Event, ev.Strategy, ev.PID = EvPreRestart, strategy, os.Getpid()
 	r.write(ev)
 }

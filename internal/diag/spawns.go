@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
@@ -54,7 +55,7 @@ func judge(lts []*Lifetime, o LoadOptions) []*Lifetime {
 			t, _ := ev.Time()
 			switch ev.Event {
 			case EvPreRestart:
-				if ev.Strategy == "exec" {
+				if ev.Strategy == health.StrategyExec {
 					last = &spawn{pid: lt.PID, t: t, by: lt.ID, exec: true, reach: reachOf(nil)}
 					spawns = append(spawns, last)
 				}

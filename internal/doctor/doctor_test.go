@@ -295,6 +295,7 @@ func TestRunTermux(t *testing.T) {
 	var cmds []string
 	p := &Probes{
 		Config:   &config.Config{StateDir: filepath.Join(dir, "state"), LogDir: filepath.Join(dir, "log"), RunDir: filepath.Join(dir, "run"), MinFreeMB: 20, UpdateURL: "https://example.org/m.json"},
+		Instance: &ctl.Instance{RunDir: filepath.Join(dir, "run"), PIDFile: filepath.Join(dir, "run", "webui.pid")},
 		Platform: platform.Report{Termux: platform.Fact{Value: true}, Android: platform.Fact{Value: true}, Prefix: env["PREFIX"]},
 		Getenv:   func(k string) string { return env[k] },
 		Offline:  true,

@@ -19,7 +19,6 @@ import (
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
-	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/platform"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/update"
@@ -56,6 +55,9 @@ type Probes struct {
 	Writable func(dir string) error
 	// Resolve looks host up (short timeout).
 	Resolve func(ctx context.Context, host string) error
+	// Instance is the installation cfg names (from the app); Server and
+	// Watchdog default to asking it.
+	Instance *ctl.Instance
 	// Server is the running server's pid (0: not running).
 	Server func() int
 	// Watchdog is the watchdog's state (ctl).
@@ -111,13 +113,11 @@ func (p *Probes) defaults() {
 			return err
 		}
 	}
-	inst := &ctl.Instance{RunDir: p.Config.RunDir, LogDir: p.Config.LogDir, StateDir: p.Config.StateDir,
-		PIDFile: paths.Run(p.Config.RunDir).PIDFile()}
 	if p.Server == nil {
-		p.Server = func() int { pid, _ := inst.Running(); return pid }
+		p.Server = func() int { pid, _ := p.Instance.Running(); return pid }
 	}
 	if p.Watchdog == nil {
-		p.Watchdog = inst.Watchdog
+		p.Watchdog = p.Instance.Watchdog
 	}
 	if p.UpdateStatus == nil {
 		p.UpdateStatus = func() (update.Status, error) { return update.ReadStatus(p.Config.StateDir) }

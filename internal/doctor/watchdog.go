@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/termux-webui/webui/internal/ctl"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/update"
 )
 
@@ -34,13 +35,13 @@ func supervisorOf(p *Probes, pid int) string {
 		if i := strings.LastIndexByte(s, ')'); i > 0 {
 			if f := strings.Fields(s[i+1:]); len(f) > 1 {
 				if comm, err := p.ReadFile("/proc/" + f[1] + "/comm"); err == nil && strings.TrimSpace(string(comm)) == "runsv" {
-					return "runit"
+					return health.SupervisorRunit
 				}
 			}
 		}
 	}
 	if b, err := p.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup"); err == nil && strings.Contains(string(b), ".service") {
-		return "systemd"
+		return health.SupervisorSystemd
 	}
 	return ""
 }
@@ -48,10 +49,10 @@ func supervisorOf(p *Probes, pid int) string {
 func decideWatchdog(in watchdogInput) Check {
 	c := Check{ID: "watchdog", Status: OK}
 	switch {
-	case in.Supervisor == "runit":
+	case in.Supervisor == health.SupervisorRunit:
 		c.Summary = fmt.Sprintf("termux-services (runsv) supervises webui (pid %d)", in.ServerPID)
 		return c
-	case in.Supervisor == "systemd":
+	case in.Supervisor == health.SupervisorSystemd:
 		c.Summary = fmt.Sprintf("systemd supervises webui (pid %d)", in.ServerPID)
 		return c
 	case in.Watchdog.Running:

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 )
 
@@ -41,7 +42,7 @@ var containerInits = map[string]bool{
 // cannot read simply leaves the matching fact false.
 func Detect(e Env) Report {
 	d := detector{e: e}
-	r := Report{GOOS: e.GOOS, GOARCH: e.GOARCH, Supervisor: SupervisorNone}
+	r := Report{GOOS: e.GOOS, GOARCH: e.GOARCH, Supervisor: health.SupervisorNone}
 
 	cgroupData, _ := d.readProc("self/cgroup")
 	lines := parseCgroup(cgroupData)
@@ -231,7 +232,7 @@ func (d detector) proot() Fact {
 func (d detector) supervisor(lines []cgroupLine) (string, []string) {
 	parent, parentSource := d.procName(d.e.PPID)
 	if parent == "runsv" {
-		return SupervisorRunit, []string{"parent pid " + strconv.Itoa(d.e.PPID) + " is runsv, from " + parentSource}
+		return health.SupervisorRunit, []string{"parent pid " + strconv.Itoa(d.e.PPID) + " is runsv, from " + parentSource}
 	}
 
 	// systemd: its variables are inherited by everything a unit starts,
@@ -254,7 +255,7 @@ func (d detector) supervisor(lines []cgroupLine) (string, []string) {
 			proof = append(proof, "/proc/self/cgroup: "+l.String())
 		}
 		if len(proof) > 0 {
-			return SupervisorSystemd, append(vars, proof...)
+			return health.SupervisorSystemd, append(vars, proof...)
 		}
 	}
 	var ignored []string
@@ -294,9 +295,9 @@ func (d detector) supervisor(lines []cgroupLine) (string, []string) {
 		docker = append(docker, source+": "+name)
 	}
 	if len(docker) > 0 {
-		return SupervisorDocker, append(docker, ignored...)
+		return health.SupervisorDocker, append(docker, ignored...)
 	}
-	return SupervisorNone, ignored
+	return health.SupervisorNone, ignored
 }
 
 // cgroupLine is one "hierarchy-ID:controller-list:cgroup-path" line.

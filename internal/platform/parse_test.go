@@ -123,7 +123,7 @@ func TestGarbage(t *testing.T) {
 			if _, err := json.Marshal(r); err != nil {
 				t.Error(err)
 			}
-			for _, mode := range Modes {
+			for _, mode := range modes {
 				if s, _ := r.Strategy(mode); s == "" {
 					t.Errorf("Strategy(%q) is empty", mode)
 				}
@@ -163,7 +163,7 @@ func FuzzDetect(f *testing.F) {
 		}
 		r := Detect(m.build(t))
 		checkText(t, r)
-		for _, mode := range Modes {
+		for _, mode := range modes {
 			if s, why := r.Strategy(mode); s == "" || strings.ContainsAny(why, "\n\r") {
 				t.Errorf("Strategy(%q) = %q, %q", mode, s, why)
 			}

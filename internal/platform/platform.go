@@ -22,14 +22,6 @@ type Fact struct {
 	Evidence []string `json:"evidence,omitempty"`
 }
 
-// Supervisor names, as found in Report.Supervisor.
-const (
-	SupervisorSystemd = "systemd"
-	SupervisorRunit   = "runit"
-	SupervisorDocker  = "docker"
-	SupervisorNone    = "none"
-)
-
 // Cgroup is what /proc/self/cgroup says about the process. App, UID and PID
 // are set only when the Android layouts are present.
 type Cgroup struct {
@@ -57,7 +49,7 @@ type Report struct {
 	// PRoot: TracerPid in /proc/self/status names a process called proot.
 	PRoot Fact `json:"proot"`
 
-	// Supervisor is one of "systemd", "runit", "docker" or "none".
+	// Supervisor is one of the health.Supervisor names.
 	Supervisor string `json:"supervisor"`
 	// SupervisorEvidence says why, including signs that were seen and
 	// rejected (for example systemd variables inherited by a shell).

@@ -1,16 +1,10 @@
 package platform
 
-import "strings"
+import (
+	"strings"
 
-// Restart strategies, as returned by Report.Strategy.
-const (
-	StrategyExec       = "exec"       // syscall.Exec in place: same pid, listener handed over
-	StrategyDelayed    = "delayed"    // a detached helper starts the new process after the kill window
-	StrategySupervisor = "supervisor" // exit and let systemd or runit start the new binary
+	"github.com/termux-webui/webui/internal/health"
 )
-
-// Modes are the accepted restart_mode values.
-var Modes = []string{"auto", StrategyExec, StrategyDelayed, StrategySupervisor}
 
 // Strategy picks the restart path for mode ("auto", "exec", "delayed",
 // "supervisor") and says why in one short sentence naming the evidence.
@@ -24,11 +18,11 @@ var Modes = []string{"auto", StrategyExec, StrategyDelayed, StrategySupervisor}
 //   - anything else: "exec".
 //
 // An unknown mode is treated as "auto", and the reason says so.
-func (r Report) Strategy(mode string) (strategy string, why string) {
-	m := strings.ToLower(strings.TrimSpace(mode))
+func (r Report) Strategy(mode string) (strategy health.Strategy, why string) {
+	m := health.Strategy(strings.ToLower(strings.TrimSpace(mode)))
 	switch m {
-	case StrategyExec, StrategyDelayed, StrategySupervisor:
-		return m, "set by restart_mode=" + m
+	case health.StrategyExec, health.StrategyDelayed, health.StrategySupervisor:
+		return m, "set by restart_mode=" + string(m)
 	case "", "auto":
 		return r.auto()
 	default:
@@ -37,25 +31,25 @@ func (r Report) Strategy(mode string) (strategy string, why string) {
 	}
 }
 
-func (r Report) auto() (string, string) {
+func (r Report) auto() (health.Strategy, string) {
 	switch r.Supervisor {
-	case SupervisorRunit, SupervisorSystemd:
+	case health.SupervisorRunit, health.SupervisorSystemd:
 		why := r.Supervisor + " supervises this process (" + first(r.SupervisorEvidence) + "): exit and let it start the new binary"
 		if r.Android.Value {
 			why += " after Android's kill window"
 		}
-		return StrategySupervisor, why
-	case SupervisorDocker:
-		return StrategyExec, "in a container (" + first(r.SupervisorEvidence) + "): exec in place keeps the process and the container alive"
+		return health.StrategySupervisor, why
+	case health.SupervisorDocker:
+		return health.StrategyExec, "in a container (" + first(r.SupervisorEvidence) + "): exec in place keeps the process and the container alive"
 	}
 	if r.Android.Value {
 		where := "Android detected"
 		if r.PRoot.Value {
 			where = "Android detected under PRoot"
 		}
-		return StrategyDelayed, where + " (" + short(first(r.Android.Evidence)) + "): new processes started within ~10s of an exit are killed, so wait out the window"
+		return health.StrategyDelayed, where + " (" + short(first(r.Android.Evidence)) + "): new processes started within ~10s of an exit are killed, so wait out the window"
 	}
-	return StrategyExec, "not Android and no supervisor: exec in place keeps the pid and the listening socket"
+	return health.StrategyExec, "not Android and no supervisor: exec in place keeps the pid and the listening socket"
 }
 
 func first(ev []string) string {

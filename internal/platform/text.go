@@ -3,23 +3,14 @@ package platform
 import (
 	"fmt"
 	"strings"
+
+	"github.com/termux-webui/webui/internal/health"
 )
 
-// Summary is the short form for /health: os, arch, termux, android, proot,
-// supervisor, and android_version when known.
-func (r Report) Summary() map[string]any {
-	m := map[string]any{
-		"os":         r.GOOS,
-		"arch":       r.GOARCH,
-		"termux":     r.Termux.Value,
-		"android":    r.Android.Value,
-		"proot":      r.PRoot.Value,
-		"supervisor": r.Supervisor,
-	}
-	if r.AndroidVersion != "" {
-		m["android_version"] = r.AndroidVersion
-	}
-	return m
+// Summary is the short form for /health.
+func (r Report) Summary() health.Platform {
+	return health.Platform{OS: r.GOOS, Arch: r.GOARCH, Termux: r.Termux.Value, Android: r.Android.Value,
+		PRoot: r.PRoot.Value, Supervisor: r.Supervisor, AndroidVersion: r.AndroidVersion}
 }
 
 // Text is the report for people, one fact per line with its evidence, as

@@ -12,6 +12,7 @@ import (
 
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
@@ -24,8 +25,8 @@ type HelperOptions struct {
 	Record   string // the old lifetime's record: every step is appended to it
 	OldPID   int    // wait for this pid to be gone
 	Schedule schedule.Schedule
-	Health   string   // the new server's /health URL
-	Argv     []string // the server command, argv[0] an absolute path
+	Health   health.Addr // where the new server answers /health
+	Argv     []string    // the server command, argv[0] an absolute path
 	Env      []string
 	Strace   string // strace binary, "" = no strace
 	// RunDir holds the intent and the starter lock; "" skips both.
@@ -210,9 +211,10 @@ type outcome struct {
 // confirm waits for pid to answer /health and to be alive survive after
 // it started, giving up after limit. The starter is its parent, so a death
 // is seen with its status.
-func confirm(ctx context.Context, pid int, health string, survive, limit time.Duration) outcome {
+func confirm(ctx context.Context, pid int, addr health.Addr, survive, limit time.Duration) outcome {
 	start := time.Now()
-	client := &http.Client{Timeout: time.Second}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, Proxy: nil}}
+	defer client.CloseIdleConnections()
 	deadline := start.Add(limit)
 	var healthy time.Duration
 	done, cancel := context.WithCancel(ctx)
@@ -221,8 +223,10 @@ func confirm(ctx context.Context, pid int, health string, survive, limit time.Du
 		if st, err := proc.Wait(done, pid); err == nil {
 			return outcome{dead: true, status: st}
 		}
-		if healthy == 0 && healthOK(client, health) {
-			healthy = time.Since(start)
+		if healthy == 0 {
+			if _, err := health.Probe(ctx, client, addr, time.Second); err == nil {
+				healthy = time.Since(start)
+			}
 		}
 		if healthy > 0 && time.Since(start) >= survive {
 			return outcome{survived: true, healthyAfter: healthy}
@@ -232,13 +236,4 @@ func confirm(ctx context.Context, pid int, health string, survive, limit time.Du
 		}
 	}
 	return outcome{}
-}
-
-func healthOK(c *http.Client, url string) bool {
-	resp, err := c.Get(url)
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 )
@@ -51,7 +52,7 @@ func helperRun(t *testing.T, do string, edit func(*HelperOptions)) ([]string, []
 		Record:   record,
 		OldPID:   gonePID(t),
 		Schedule: schedule.Schedule{Delay: 0, Survive: 200 * time.Millisecond, Attempts: 2, Cap: time.Second},
-		Health:   "http://" + addr + "/health",
+		Health:   mustAddr(t, addr),
 		Argv:     []string{testExe(t)},
 		Env:      []string{envRole + "=server", envServer + "=" + do, envAddr + "=" + addr},
 		RunDir:   dir,
@@ -214,4 +215,13 @@ func TestRunHelperCountsFromExit(t *testing.T) {
 			}
 		}
 	}
+}
+
+func mustAddr(t *testing.T, s string) health.Addr {
+	t.Helper()
+	a, err := health.ParseAddr(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -18,12 +18,12 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/handoff"
+	"github.com/termux-webui/webui/internal/health"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/proc"
-	"github.com/termux-webui/webui/internal/server"
 )
 
 // envRole makes the test binary play a part instead of running the tests:
@@ -106,7 +106,9 @@ func fakeServer() int {
 			return 3
 		}
 		go func() { time.Sleep(30 * time.Second); os.Exit(0) }() // never outlive the test
-		_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") }))
+		// A webui /health document: the helper counts nothing else as healthy.
+		doc, _ := json.Marshal(health.Doc{Status: "ok", PID: os.Getpid(), StartedAt: time.Now().UTC()})
+		_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(doc) }))
 	}
 	return 98
 }
@@ -189,7 +191,7 @@ func execNew() int {
 // Drain stops serving (keeping a dup of the socket when asked), Resume
 // serves on that dup again.
 type testServer struct {
-	server.Handoff
+	Handoff
 	mu      sync.Mutex
 	srv     *http.Server
 	ln      net.Listener

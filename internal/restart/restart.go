@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -28,15 +27,34 @@ import (
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/handoff"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
-	"github.com/termux-webui/webui/internal/server"
 )
+
+// Result says how a restart ended for this process.
+type Result struct {
+	Exit   bool   // the process must now exit (delayed or supervisor strategies)
+	Code   int    // its exit code
+	Detail string // for the exit record
+}
+
+// Handoff is what a restart strategy may do with the serving side.
+type Handoff struct {
+	Addr string
+	// Drain stops accepting and lets in-flight requests finish, up to
+	// shutdown_timeout. With keep, the listening socket stays open and a
+	// dup of it is returned, so connections queue in the backlog and no
+	// client is refused while the next image starts.
+	Drain func(keep bool) (*os.File, error)
+	// Resume serves again on a socket Drain kept, after a failed restart.
+	Resume func(*os.File) error
+}
 
 // Engine restarts this process with the chosen strategy.
 type Engine struct {
-	Strategy string
+	Strategy health.Strategy
 	Android  bool
 	Config   *config.Config
 	Recorder *diag.Recorder
@@ -59,21 +77,21 @@ type Engine struct {
 	lead func()
 }
 
-// Restart implements server.Restarter.
-func (e *Engine) Restart(ctx context.Context, reason string, h server.Handoff) (server.RestartResult, error) {
+// Restart carries out a restart by e.Strategy (the server's Restarter).
+func (e *Engine) Restart(ctx context.Context, reason string, h Handoff) (Result, error) {
 	exe, err := e.exe()
 	if err != nil {
-		return server.RestartResult{}, err
+		return Result{}, err
 	}
 	switch e.Strategy {
-	case "exec":
+	case health.StrategyExec:
 		return e.execInPlace(exe, reason, h)
-	case "delayed":
+	case health.StrategyDelayed:
 		return e.delayed(exe, reason, h)
-	case "supervisor":
+	case health.StrategySupervisor:
 		return e.supervisor(reason, h)
 	}
-	return server.RestartResult{}, fmt.Errorf("unknown restart strategy %q", e.Strategy)
+	return Result{}, fmt.Errorf("unknown restart strategy %q", e.Strategy)
 }
 
 func (e *Engine) exe() (string, error) {
@@ -115,22 +133,22 @@ func (e *Engine) args() []string {
 
 // execInPlace drains, keeps the socket, and execs the binary with the same
 // pid. If the exec fails, it serves again on the same socket.
-func (e *Engine) execInPlace(exe, reason string, h server.Handoff) (server.RestartResult, error) {
+func (e *Engine) execInPlace(exe, reason string, h Handoff) (Result, error) {
 	f, err := h.Drain(true)
 	if err != nil {
-		return server.RestartResult{}, err
+		return Result{}, err
 	}
 	fd := int(f.Fd())
 	if _, _, errno := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_SETFD, 0); errno != 0 {
 		_ = h.Resume(f)
-		return server.RestartResult{}, fmt.Errorf("clear close-on-exec on the listener: %w", errno)
+		return Result{}, fmt.Errorf("clear close-on-exec on the listener: %w", errno)
 	}
 	extra := []string{
 		handoff.ListenFD + "=" + strconv.Itoa(fd),
 		handoff.ListenPID + "=" + strconv.Itoa(os.Getpid()),
 		handoff.RestartOf + "=" + e.Recorder.ID(),
 	}
-	e.Recorder.PreRestart("exec", diag.Event{Reason: reason, Exe: exe, ListenFD: fd})
+	e.Recorder.PreRestart(health.StrategyExec, diag.Event{Reason: reason, Exe: exe, ListenFD: fd})
 	e.Recorder.Exiting(diag.ReasonRestart, "exec in place ("+reason+")", exitcode.OK)
 	if e.PIDFile != nil {
 		if kv, err := e.PIDFile.KeepAcrossExec(); err == nil {
@@ -149,9 +167,9 @@ func (e *Engine) execInPlace(exe, reason string, h server.Handoff) (server.Resta
 	}
 	e.Recorder.Resumed("exec " + exe + " failed: " + err.Error())
 	if rerr := h.Resume(f); rerr != nil {
-		return server.RestartResult{Exit: true, Code: exitcode.Failure, Detail: "exec failed and could not resume: " + rerr.Error()}, nil
+		return Result{Exit: true, Code: exitcode.Failure, Detail: "exec failed and could not resume: " + rerr.Error()}, nil
 	}
-	return server.RestartResult{}, fmt.Errorf("exec %s: %w", exe, err)
+	return Result{}, fmt.Errorf("exec %s: %w", exe, err)
 }
 
 // delayed leaves the restart to a process that outlives the kill window.
@@ -160,13 +178,17 @@ func (e *Engine) execInPlace(exe, reason string, h server.Handoff) (server.Resta
 // and keeps serving schedule.Lead longer, so the helper is no new image
 // when the old server exits (Android kills those with it). The intent
 // record tells the watchdog this exit is a restart, and by whom.
-func (e *Engine) delayed(exe, reason string, h server.Handoff) (server.RestartResult, error) {
+func (e *Engine) delayed(exe, reason string, h Handoff) (Result, error) {
 	cfg := e.Config
 	sched := schedule.New(cfg.RestartDelay, cfg.RestartSurvive, cfg.RestartAttempts)
 	serverArgv := append([]string{}, e.args()...)
 	serverArgv[0] = exe // the server runs from the install path
+	addr, err := health.ParseAddr(h.Addr)
+	if err != nil {
+		return Result{}, fmt.Errorf("delayed restart: the listening address: %w", err)
+	}
 	in := schedule.Intent{PID: os.Getpid(), Record: e.Recorder.Path(), Reason: reason, Schedule: sched.String(),
-		Argv: serverArgv, Health: "http://" + healthHost(h.Addr) + "/health", By: schedule.ByWatchdog}
+		Argv: serverArgv, Health: addr.Dialable().URL(health.Path), By: schedule.ByWatchdog}
 	what := "the watchdog starts the next process"
 	if e.Watchdog == nil || !e.Watchdog() {
 		argv := append([]string{exe, "restart-helper",
@@ -186,7 +208,7 @@ func (e *Engine) delayed(exe, reason string, h server.Handoff) (server.RestartRe
 			Setsid: true,
 		})
 		if err != nil {
-			return server.RestartResult{}, fmt.Errorf("start restart helper: %w", err)
+			return Result{}, fmt.Errorf("start restart helper: %w", err)
 		}
 		in.By, in.HelperPID = schedule.ByHelper, pid
 		what = fmt.Sprintf("helper pid %d starts the next process", pid)
@@ -195,7 +217,7 @@ func (e *Engine) delayed(exe, reason string, h server.Handoff) (server.RestartRe
 	if err := schedule.WriteIntent(cfg.RunDir, in); err != nil {
 		e.Log.Warnf("restart: %v", err)
 	}
-	e.Recorder.PreRestart("delayed", diag.Event{Reason: reason, By: in.By, HelperPID: in.HelperPID,
+	e.Recorder.PreRestart(health.StrategyDelayed, diag.Event{Reason: reason, By: in.By, HelperPID: in.HelperPID,
 		DelayS: sched.Delay.Seconds(), Schedule: in.Schedule})
 	e.Log.Infof("restart: %s %s after this process exits; serving %s more first", what, sched.Delay, schedule.Lead)
 	lead := e.lead
@@ -206,13 +228,13 @@ func (e *Engine) delayed(exe, reason string, h server.Handoff) (server.RestartRe
 	if _, err := h.Drain(false); err != nil {
 		e.Log.Warnf("restart: drain: %v", err)
 	}
-	return server.RestartResult{Exit: true, Code: exitcode.OK, Detail: fmt.Sprintf("delayed: %s after %s", what, sched.Delay)}, nil
+	return Result{Exit: true, Code: exitcode.OK, Detail: fmt.Sprintf("delayed: %s after %s", what, sched.Delay)}, nil
 }
 
 // supervisor drains and exits with the "restart requested" code. Under
 // runit on Android, the run script must also wait out the kill window, so
 // the earliest start time is left for it.
-func (e *Engine) supervisor(reason string, h server.Handoff) (server.RestartResult, error) {
+func (e *Engine) supervisor(reason string, h Handoff) (Result, error) {
 	detail := "supervisor: exit " + strconv.Itoa(exitcode.Restart) + " for the supervisor to start the next process"
 	if e.Android {
 		nb := time.Now().Add(e.Config.RestartDelay).Unix()
@@ -221,23 +243,11 @@ func (e *Engine) supervisor(reason string, h server.Handoff) (server.RestartResu
 		}
 		detail += fmt.Sprintf(", not before %s", time.Unix(nb, 0).Format(time.RFC3339))
 	}
-	e.Recorder.PreRestart("supervisor", diag.Event{Reason: reason})
+	e.Recorder.PreRestart(health.StrategySupervisor, diag.Event{Reason: reason})
 	if _, err := h.Drain(false); err != nil {
 		e.Log.Warnf("restart: drain: %v", err)
 	}
-	return server.RestartResult{Exit: true, Code: exitcode.Restart, Detail: detail}, nil
-}
-
-// healthHost turns a listening address into one a client can dial:
-// 0.0.0.0 and [::] become loopback.
-func healthHost(addr string) string {
-	switch {
-	case strings.HasPrefix(addr, "0.0.0.0:"):
-		return "127.0.0.1" + addr[len("0.0.0.0"):]
-	case strings.HasPrefix(addr, "[::]:"):
-		return "[::1]" + addr[len("[::]"):]
-	}
-	return addr
+	return Result{Exit: true, Code: exitcode.Restart, Detail: detail}, nil
 }
 
 // Inherited returns the listening socket handed over by the previous image

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/handoff"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 
 	"golang.org/x/sys/unix"
@@ -137,18 +138,18 @@ func testConfig(t *testing.T) *config.Config {
 // Which strategy runs follows from the platform and restart_mode, and each
 // strategy ends the restart its own way.
 func TestStrategyForPlatform(t *testing.T) {
-	linux := platform.Report{Supervisor: platform.SupervisorNone}
-	android := platform.Report{Supervisor: platform.SupervisorNone, Android: platform.Fact{Value: true, Evidence: []string{"env ANDROID_ROOT=/system"}}}
-	docker := platform.Report{Supervisor: platform.SupervisorDocker}
-	systemd := platform.Report{Supervisor: platform.SupervisorSystemd}
+	linux := platform.Report{Supervisor: health.SupervisorNone}
+	android := platform.Report{Supervisor: health.SupervisorNone, Android: platform.Fact{Value: true, Evidence: []string{"env ANDROID_ROOT=/system"}}}
+	docker := platform.Report{Supervisor: health.SupervisorDocker}
+	systemd := platform.Report{Supervisor: health.SupervisorSystemd}
 	runitAndroid := android
-	runitAndroid.Supervisor = platform.SupervisorRunit
+	runitAndroid.Supervisor = health.SupervisorRunit
 
 	cases := []struct {
 		name   string
 		report platform.Report
 		mode   string
-		want   string
+		want   health.Strategy
 	}{
 		{"linux auto", linux, "auto", "exec"},
 		{"linux unknown mode is auto", linux, "sideways", "exec"},
@@ -218,7 +219,7 @@ func TestRestartRefusesBadBinary(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			srv := listen(t)
-			e := &Engine{Strategy: c.strategy, Config: testConfig(t), Log: &logger{}, Exe: c.exe,
+			e := &Engine{Strategy: health.Strategy(c.strategy), Config: testConfig(t), Log: &logger{}, Exe: c.exe,
 				exec: func(string, []string, []string) error { t.Error("exec called"); return errors.New("x") }}
 			res, err := e.Restart(context.Background(), "test", srv.Handoff)
 			if err == nil || !strings.Contains(err.Error(), c.want) || res.Exit {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/termux-webui/webui/internal/auth"
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/platform"
 )
 
@@ -43,9 +44,9 @@ type Hint struct {
 // prints it, plus the watchdog's state and the hints that apply.
 type platformDoc struct {
 	platform.Report
-	Restart  RestartInfo `json:"restart"`
-	Watchdog any         `json:"watchdog"`
-	Hints    []Hint      `json:"hints"`
+	Restart  health.RestartInfo `json:"restart"`
+	Watchdog any                `json:"watchdog"`
+	Hints    []Hint             `json:"hints"`
 }
 
 func platformDocument(d Deps) platformDoc {
@@ -259,7 +260,7 @@ func handleSettingsUpdate(d Deps) http.Handler {
 				fields[key] = err.Error()
 				continue
 			}
-			if key == "addr" && !config.IsLoopback(v) && !d.Auth.PasswordSet() {
+			if a, _ := health.ParseAddr(v); key == "addr" && !a.IsLoopback() && !d.Auth.PasswordSet() {
 				fields[key] = "set a password first: without one, webui refuses to listen on " + v + ", beyond this device"
 				continue
 			}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/platform"
 )
@@ -235,7 +236,7 @@ func TestPasswordEndpoint(t *testing.T) {
 func TestPlatformEndpoint(t *testing.T) {
 	d := testDeps(t)
 	d.Report = &platform.Report{GOOS: "android", GOARCH: "arm64", Termux: platform.Fact{Value: true}, Android: platform.Fact{Value: true}, AndroidVersion: "13", Supervisor: "none"}
-	d.Restart = RestartInfo{Strategy: "delayed", Why: "Android kills the restarted process"}
+	d.Restart = health.RestartInfo{Strategy: health.StrategyDelayed, Why: "Android kills the restarted process"}
 	d.Watchdog = func() any { return map[string]any{"running": true, "pid": 7} }
 	c := newClient(t, d)
 	w := c.do("GET", "/api/platform", nil)

@@ -13,31 +13,15 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/health"
 )
 
-// Health is the /health document.
-type Health struct {
-	Status    string         `json:"status"`
-	Version   string         `json:"version"`
-	PID       int            `json:"pid"`
-	StartedAt time.Time      `json:"started_at"`
-	UptimeS   float64        `json:"uptime_s"`
-	Platform  map[string]any `json:"platform"`
-	Restart   RestartInfo    `json:"restart"`
-	// Deep checks, only with ?deep=1.
-	Checks     map[string]Check `json:"checks,omitempty"`
-	Goroutines int              `json:"goroutines,omitempty"`
-	OpenFDs    int              `json:"open_fds,omitempty"`
-	Inflight   int              `json:"inflight,omitempty"`
+// deepDoc is /health?deep=1: the document, and the newest freeze as diag
+// records it (health, a leaf, cannot name diag's type).
+type deepDoc struct {
+	health.Doc
 	// LastFreeze is the newest freeze or sleep this server lived through.
 	LastFreeze *diag.Freeze `json:"last_freeze,omitempty"`
-}
-
-// Check is the outcome of one deep check.
-type Check struct {
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail"`
-	Data   any    `json:"data,omitempty"`
 }
 
 // uptimeMark stands in for uptime_s in the pre-encoded /health document.
@@ -46,7 +30,7 @@ const uptimeMark = 987654321.125
 func handleHealth(d Deps) http.Handler {
 	// Only uptime_s changes between two shallow /health answers, and the
 	// watchdog asks every few seconds: encode the rest once.
-	static := Health{Status: "ok", Version: d.Version, PID: d.PID, StartedAt: d.Started.UTC(), UptimeS: uptimeMark,
+	static := health.Doc{Status: "ok", Version: d.Version, PID: d.PID, StartedAt: d.Started.UTC(), UptimeS: uptimeMark,
 		Platform: d.Platform, Restart: d.Restart}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -65,7 +49,7 @@ func handleHealth(d Deps) http.Handler {
 			_, _ = w.Write(body)
 			return
 		}
-		h := Health{
+		h := deepDoc{Doc: health.Doc{
 			Status:    "ok",
 			Version:   d.Version,
 			PID:       d.PID,
@@ -73,7 +57,7 @@ func handleHealth(d Deps) http.Handler {
 			UptimeS:   float64(time.Since(d.Started).Milliseconds()) / 1000,
 			Platform:  d.Platform,
 			Restart:   d.Restart,
-		}
+		}}
 		code := http.StatusOK
 		if r.URL.Query().Get("deep") == "1" {
 			h.Checks = deepChecks(d)
@@ -93,11 +77,11 @@ func handleHealth(d Deps) http.Handler {
 	})
 }
 
-func deepChecks(d Deps) map[string]Check {
-	checks := map[string]Check{}
+func deepChecks(d Deps) map[string]health.Check {
+	checks := map[string]health.Check{}
 	dir := d.Config.StateDir
 	if f, err := os.CreateTemp(dir, ".health-*"); err != nil {
-		checks["state_dir"] = Check{Detail: fmt.Sprintf("%s is not writable: %v", dir, err)}
+		checks["state_dir"] = health.Check{Detail: fmt.Sprintf("%s is not writable: %v", dir, err)}
 	} else {
 		_, werr := f.Write([]byte("ok"))
 		cerr := f.Close()
@@ -106,19 +90,19 @@ func deepChecks(d Deps) map[string]Check {
 			werr = cerr
 		}
 		if werr != nil {
-			checks["state_dir"] = Check{Detail: fmt.Sprintf("%s: write failed: %v", dir, werr)}
+			checks["state_dir"] = health.Check{Detail: fmt.Sprintf("%s: write failed: %v", dir, werr)}
 		} else {
-			checks["state_dir"] = Check{OK: true, Detail: dir + " is writable"}
+			checks["state_dir"] = health.Check{OK: true, Detail: dir + " is writable"}
 		}
 	}
 
 	var st unix.Statfs_t
 	if err := unix.Statfs(dir, &st); err != nil {
-		checks["disk"] = Check{Detail: fmt.Sprintf("statfs %s: %v", dir, err)}
+		checks["disk"] = health.Check{Detail: fmt.Sprintf("statfs %s: %v", dir, err)}
 	} else {
 		free := int64(st.Bavail) * int64(st.Bsize)
 		floor := d.Config.MinFreeMB << 20
-		checks["disk"] = Check{
+		checks["disk"] = health.Check{
 			OK:     free >= floor,
 			Detail: fmt.Sprintf("%d MiB free, floor %d MiB", free>>20, d.Config.MinFreeMB),
 			Data:   map[string]int64{"free_bytes": free, "floor_bytes": floor},
@@ -127,7 +111,7 @@ func deepChecks(d Deps) map[string]Check {
 
 	if d.Listener != nil {
 		s := d.Listener.Status(d.Config.StallAfter)
-		c := Check{OK: !s.Stalled, Data: s}
+		c := health.Check{OK: !s.Stalled, Data: s}
 		if s.Stalled {
 			c.Detail = fmt.Sprintf("accept loop stuck in %s for %.1fs (threshold %s)", s.State, s.ForS, d.Config.StallAfter)
 		} else {

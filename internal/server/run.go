@@ -17,8 +17,10 @@ import (
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/logging"
 	"github.com/termux-webui/webui/internal/platform"
+	"github.com/termux-webui/webui/internal/restart"
 )
 
 // Recorder receives the lifecycle events that diagnostics keep.
@@ -35,8 +37,8 @@ type Options struct {
 	Log      *logging.Logger
 	Version  string
 	Started  time.Time
-	Platform map[string]any
-	Restart  RestartInfo
+	Platform health.Platform
+	Restart  health.RestartInfo
 	Recorder Recorder
 	Inflight *Inflight
 	// Intent, when set, says why a SIGTERM came (ctl stop, restart, update)
@@ -91,28 +93,9 @@ func Listen(addr string) (net.Listener, error) {
 	}
 }
 
-// RestartResult says how a restart ended for this process.
-type RestartResult struct {
-	Exit   bool   // the process must now exit (delayed or supervisor strategies)
-	Code   int    // its exit code
-	Detail string // for the exit record
-}
-
-// Handoff is what a restart strategy may do with the serving side.
-type Handoff struct {
-	Addr string
-	// Drain stops accepting and lets in-flight requests finish, up to
-	// shutdown_timeout. With keep, the listening socket stays open and a
-	// dup of it is returned, so connections queue in the backlog and no
-	// client is refused while the next image starts.
-	Drain func(keep bool) (*os.File, error)
-	// Resume serves again on a socket Drain kept, after a failed restart.
-	Resume func(*os.File) error
-}
-
 // Restarter carries out a restart (internal/restart).
 type Restarter interface {
-	Restart(ctx context.Context, reason string, h Handoff) (RestartResult, error)
+	Restart(ctx context.Context, reason string, h restart.Handoff) (restart.Result, error)
 }
 
 // session is one http.Server serving one listener.
@@ -242,7 +225,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 		return f, nil
 	}
-	handoff := Handoff{
+	handoff := restart.Handoff{
 		Addr:  addr,
 		Drain: drain,
 		Resume: func(f *os.File) error {

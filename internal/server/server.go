@@ -16,14 +16,9 @@ import (
 
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/platform"
 )
-
-// RestartInfo says which restart strategy applies and why.
-type RestartInfo struct {
-	Strategy string `json:"strategy"`
-	Why      string `json:"why"`
-}
 
 // Deps is everything the handlers need. Values are read once at startup and
 // passed down; nothing reaches back into the command layer.
@@ -36,8 +31,8 @@ type Deps struct {
 	Listener *Listener // nil in handler tests: the accept check is skipped
 	Inflight *Inflight
 	CSRF     *CSRF
-	Platform map[string]any
-	Restart  RestartInfo
+	Platform health.Platform
+	Restart  health.RestartInfo
 	// Diagnose lists the lifetimes (id "") or details one (GET /api/diag).
 	Diagnose func(id string) (any, error)
 	// RequestRestart asks the serve loop to restart; false when restarts

@@ -12,6 +12,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/health"
 )
 
 func testDeps(t *testing.T) Deps {
@@ -210,15 +211,15 @@ func TestHealthHandler(t *testing.T) {
 func TestShallowHealthDocument(t *testing.T) {
 	d := testDeps(t)
 	d.Started = time.Now().Add(-90 * time.Second)
-	d.Platform = map[string]any{"os": "linux", "termux": false}
-	d.Restart = RestartInfo{Strategy: "exec", Why: "because"}
+	d.Platform = health.Platform{OS: "linux", Supervisor: health.SupervisorRunit}
+	d.Restart = health.RestartInfo{Strategy: health.StrategyExec, Why: "because"}
 	h := NewServer(d)
-	get := func(path string) Health {
+	get := func(path string) health.Doc {
 		r := httptest.NewRequest("GET", path, nil)
 		r.Host = "127.0.0.1:8787"
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
-		var doc Health
+		var doc health.Doc
 		if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil || w.Code != 200 {
 			t.Fatalf("%s: %d %v %s", path, w.Code, err, w.Body)
 		}
@@ -226,7 +227,7 @@ func TestShallowHealthDocument(t *testing.T) {
 	}
 	shallow, deep := get("/health"), get("/health?deep=1")
 	if shallow.UptimeS < 89 || shallow.UptimeS > 120 || shallow.Version != "1.0.0" || shallow.PID != 42 ||
-		!shallow.StartedAt.Equal(deep.StartedAt) || shallow.Restart != deep.Restart || shallow.Platform["os"] != "linux" {
+		!shallow.StartedAt.Equal(deep.StartedAt) || shallow.Restart != deep.Restart || shallow.Platform != deep.Platform || !shallow.Platform.Supervised() {
 		t.Fatalf("shallow %+v\ndeep %+v", shallow, deep)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"syscall"
@@ -13,6 +12,7 @@ import (
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
@@ -40,9 +40,9 @@ type Pending struct {
 	// Health is the host:port where the server answers /health.
 	Health string `json:"health"`
 	// PID and StartTicks identify the server that was restarted.
-	PID        int    `json:"pid"`
-	StartTicks uint64 `json:"start_ticks,omitempty"`
-	Strategy   string `json:"strategy"`
+	PID        int             `json:"pid"`
+	StartTicks uint64          `json:"start_ticks,omitempty"`
+	Strategy   health.Strategy `json:"strategy"`
 	// Record is the lifetime record of the server that was updated.
 	Record string `json:"record,omitempty"`
 	// How to start the old version again, as `webui ctl start` would.
@@ -102,20 +102,24 @@ func (j *Job) pending(prev string) (Pending, error) {
 		}
 	} else {
 		srv := j.req.Server
-		p.PID, p.Health, p.Strategy, p.Args, p.Record = srv.PID, srv.HealthAddr, srv.Strategy, serveArgs(srv.Args), srv.Record
-	}
-	if p.Health == "" {
-		if _, port, err := net.SplitHostPort(cfg.Addr); err == nil && port != "0" {
-			p.Health = ctl.Dialable(cfg.Addr)
+		p.PID, p.Strategy, p.Args, p.Record = srv.PID, srv.Strategy, serveArgs(srv.Args), srv.Record
+		if !srv.HealthAddr.IsZero() {
+			p.Health = srv.HealthAddr.String()
 		}
 	}
 	if p.Health == "" {
+		if a, err := health.ParseAddr(cfg.Addr); err == nil && !a.AnyPort() {
+			p.Health = a.String()
+		}
+	}
+	a, err := health.ParseAddr(p.Health)
+	if err != nil {
 		return p, fmt.Errorf("cannot tell where the server answers /health (addr %s)", cfg.Addr)
 	}
-	p.Health = ctl.Dialable(p.Health)
+	p.Health = a.Dialable().String()
 	p.StartTicks, _ = proc.StartTicks(p.PID)
 	bound := ConfirmTimeout + cfg.RestartDelay
-	if p.Strategy == "delayed" {
+	if p.Strategy == health.StrategyDelayed {
 		// The starter (helper or watchdog) may retry on the whole schedule;
 		// wait ends sooner once it is done without a server.
 		bound = ConfirmTimeout + schedule.Lead + schedule.New(cfg.RestartDelay, cfg.RestartSurvive, cfg.RestartAttempts).Total()
@@ -177,8 +181,12 @@ func ServerArgs(pid int) []string {
 
 // confirmer is the `webui update confirm` helper's work.
 type confirmer struct {
-	path    string
-	p       Pending
+	path string
+	p    Pending
+	// inst is the updated server's installation; health is where it
+	// answers (p.Health, parsed).
+	inst    *ctl.Instance
+	health  health.Addr
 	logf    func(string, ...any)
 	release func()
 }
@@ -197,12 +205,13 @@ func (c *confirmer) final(state, msg string) {
 // the unhealthy server, restore the previous binary, start the old
 // version as `webui ctl start` does, and record why. release drops the
 // apply lock the helper inherited; it is called before the final status.
-func RunConfirm(ctx context.Context, pendingPath string, release func(), logf func(string, ...any)) error {
-	p, err := ReadPending(pendingPath)
+// inst is the updated server, as p (read from pendingPath) describes it.
+func RunConfirm(ctx context.Context, pendingPath string, p Pending, inst *ctl.Instance, release func(), logf func(string, ...any)) error {
+	addr, err := health.ParseAddr(p.Health)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: damaged: %w", pendingPath, err)
 	}
-	c := &confirmer{path: pendingPath, p: p, logf: logf, release: release}
+	c := &confirmer{path: pendingPath, p: p, inst: inst, health: addr, logf: logf, release: release}
 	c.status(StateConfirming, fmt.Sprintf("waiting for %s to answer /health at %s", p.To, p.Health))
 	c.event("confirming", diag.Event{Deadline: p.Deadline})
 	pid, why := c.wait(ctx)
@@ -210,15 +219,6 @@ func RunConfirm(ctx context.Context, pendingPath string, release func(), logf fu
 		return c.success(pid)
 	}
 	return c.rollback(ctx, why)
-}
-
-func (c *confirmer) instance() *ctl.Instance {
-	p := c.p
-	return &ctl.Instance{
-		Addr: p.Addr, RunDir: p.RunDir, LogDir: p.LogDir, StateDir: p.StateDir,
-		PIDFile: paths.Run(p.RunDir).PIDFile(), Exe: p.Exe, ServeArgs: p.Args,
-		Android: p.Android, RestartDelay: p.RestartDelay,
-	}
 }
 
 func (c *confirmer) status(state, msg string) {
@@ -239,18 +239,17 @@ func (c *confirmer) event(step string, ev diag.Event) {
 // wait polls /health until the new version answers (its pid, "") or it is
 // clear it will not (0, why).
 func (c *confirmer) wait(ctx context.Context) (int, string) {
-	p := c.p
-	inst := c.instance()
+	p, inst := c.p, c.inst
 	var last string
 	var gone time.Time
 	for {
-		h, err := inst.Probe(ctx, p.Health, 2*time.Second)
+		h, err := inst.Probe(ctx, c.health, 2*time.Second)
 		switch {
 		case err == nil && CompareVersions(h.Version, p.To) == 0:
 			// A delayed restart's starter still at work has not seen this
 			// server survive yet: on Android one that answers inside the
 			// kill window can still be killed, and the starter retries.
-			if p.Strategy == "delayed" && schedule.Held(p.RunDir) {
+			if p.Strategy == health.StrategyDelayed && schedule.Held(p.RunDir) {
 				last = fmt.Sprintf("%s answers (pid %d); the restart is still confirming it survives", h.Version, h.PID)
 				break
 			}
@@ -262,7 +261,7 @@ func (c *confirmer) wait(ctx context.Context) (int, string) {
 		}
 		// exec keeps the pid: once that process is gone and nothing holds
 		// the pid file, nothing is coming.
-		if p.Strategy == "exec" && p.PID > 0 && !proc.SameProcess(p.PID, p.StartTicks) {
+		if p.Strategy == health.StrategyExec && p.PID > 0 && !proc.SameProcess(p.PID, p.StartTicks) {
 			if _, held := inst.Running(); !held {
 				if gone.IsZero() {
 					gone = time.Now()
@@ -273,7 +272,7 @@ func (c *confirmer) wait(ctx context.Context) (int, string) {
 		}
 		// A delayed restart's starter that is done while no server runs
 		// will start nothing more.
-		if p.Strategy == "delayed" && p.PID > 0 && !proc.SameProcess(p.PID, p.StartTicks) {
+		if p.Strategy == health.StrategyDelayed && p.PID > 0 && !proc.SameProcess(p.PID, p.StartTicks) {
 			_, intent := schedule.ReadIntent(p.RunDir)
 			if _, held := inst.Running(); !held && !intent && !schedule.Held(p.RunDir) {
 				if gone.IsZero() {
@@ -311,13 +310,12 @@ func (c *confirmer) success(pid int) error {
 }
 
 func (c *confirmer) rollback(ctx context.Context, why string) error {
-	p := c.p
-	inst := c.instance()
+	p, inst := c.p, c.inst
 	c.status(StateConfirming, "rolling back: "+why)
 	c.event("rolling-back", diag.Event{Why: why})
 
 	oldServing := false
-	if h, err := inst.Probe(ctx, p.Health, 2*time.Second); err == nil && CompareVersions(h.Version, p.From) == 0 {
+	if h, err := inst.Probe(ctx, c.health, 2*time.Second); err == nil && CompareVersions(h.Version, p.From) == 0 {
 		oldServing = true // the restart never happened (an exec that failed resumes)
 	}
 	var stopped []int
@@ -343,7 +341,7 @@ func (c *confirmer) rollback(ctx context.Context, why string) error {
 	}
 	serving := 0
 	if !oldServing {
-		if p.Strategy == "supervisor" {
+		if p.Strategy == health.StrategySupervisor {
 			// runit (or systemd) starts it again by itself.
 			if h := c.awaitVersion(ctx, p.From, 15*time.Second+p.RestartDelay); h > 0 {
 				serving = h

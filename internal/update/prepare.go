@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 )
@@ -26,8 +27,8 @@ import (
 // restart.
 type ServerInfo struct {
 	PID        int
-	HealthAddr string
-	Strategy   string
+	HealthAddr health.Addr
+	Strategy   health.Strategy
 	// Record is its lifetime record ("" unknown).
 	Record string
 	// Args are its arguments after the program name (from

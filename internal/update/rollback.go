@@ -31,10 +31,9 @@ func (c *confirmer) restoreBinary(ctx context.Context) (note string, err error) 
 
 // awaitVersion waits for /health to answer with version; the pid or 0.
 func (c *confirmer) awaitVersion(ctx context.Context, version string, within time.Duration) int {
-	inst := c.instance()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
-		if h, err := inst.Probe(ctx, c.p.Health, time.Second); err == nil && CompareVersions(h.Version, version) == 0 {
+		if h, err := c.inst.Probe(ctx, c.health, time.Second); err == nil && CompareVersions(h.Version, version) == 0 {
 			return h.PID
 		}
 		select {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/health"
 )
 
 // Pause points: a webuitest build can stop an apply at each one
@@ -54,7 +55,7 @@ type Options struct {
 	Client *http.Client
 	// Strategy, Android: how the server restarts (the confirmation's
 	// bound and the rollback depend on it).
-	Strategy string
+	Strategy health.Strategy
 	Android  bool
 	// CheckTimeout bounds fetching a manifest and its signature.
 	CheckTimeout time.Duration

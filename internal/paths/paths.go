@@ -114,6 +114,7 @@ func tempDir(getenv func(string) string) string {
 	}
 	return "/tmp"
 }
+
 // Hosted apps: their files beside the config file, and each app's lock,
 // record and logs in a subdirectory of the run and log dirs.
 const (

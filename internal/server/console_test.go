@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -34,9 +35,12 @@ func loadedDeps(t *testing.T, file string, env map[string]string) Deps {
 		}
 		return env[k]
 	}
-	cfg, err := config.Loader{Getenv: getenv, Euid: 1000}.Load("serve", []string{
-		"--config", conf, "--state-dir", filepath.Join(dir, "state"), "--log-dir", filepath.Join(dir, "log"), "--run-dir", filepath.Join(dir, "run"),
-	}, io.Discard)
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	resolve := config.Loader{Getenv: getenv, Euid: 1000}.FlagSet(fs)
+	if err := fs.Parse([]string{"--config", conf, "--state-dir", filepath.Join(dir, "state"), "--log-dir", filepath.Join(dir, "log"), "--run-dir", filepath.Join(dir, "run")}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := resolve()
 	if err != nil {
 		t.Fatal(err)
 	}

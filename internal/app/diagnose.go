@@ -151,3 +151,15 @@ func encodeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// lifetimes are the lifetime records of a state dir, as the server's
+// GET /api/diag and evidence bundle read them.
+type lifetimes struct {
+	stateDir string
+	opts     diag.LoadOptions
+}
+
+func (l lifetimes) List() ([]diag.Lifetime, error) { return diag.Load(l.stateDir, l.opts) }
+func (l lifetimes) Find(id string) (*diag.Lifetime, error) {
+	return diag.Find(l.stateDir, id, l.opts)
+}

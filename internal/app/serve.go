@@ -148,31 +148,20 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	if testhooks.Routes != nil {
 		extra = func(r *mux.Router) { testhooks.Routes(r, lg) }
 	}
-	err = server.Run(ctx, server.Options{
+	err = server.Run(ctx, server.Deps{
 		Config:    cfg,
 		Log:       lg,
 		Version:   version.Version,
 		Started:   firstline.Started,
-		Platform:  report.Summary(),
 		Restart:   server.RestartInfo{Strategy: strategy, Why: why},
 		Recorder:  rec,
 		Restarter: engine,
 		Listener:  ln,
 		Inflight:  inflight,
 		Intent:    func() string { return diag.TakeIntent(cfg.RunDir) },
-		Diagnose: func(id string) (any, error) {
-			opts := diag.LoadOptions{Android: report.Android.Value}
-			if id != "" {
-				return diag.Find(cfg.StateDir, id, opts)
-			}
-			lts, err := diag.Load(cfg.StateDir, opts)
-			if lts == nil {
-				lts = []diag.Lifetime{}
-			}
-			return lts, err
-		},
-		Updates: updates,
-		Extra:   extra,
+		Lifetimes: lifetimes{cfg.StateDir, diag.LoadOptions{Android: report.Android.Value}},
+		Updates:   updates,
+		Extra:     extra,
 		// The console's status page, evidence bundle and log view.
 		Report:   &report,
 		Watchdog: func() any { return (&ctl.Instance{RunDir: cfg.RunDir}).Watchdog() },

@@ -49,9 +49,9 @@ func logLevelOf(line string) string {
 // {"lines": [...]} with the last N lines at level L or above; with
 // stream=1 it is a server-sent event stream, one event per line, that
 // starts with those lines and follows the log across rotation.
-func handleLogs(d Deps) http.Handler {
+func handleLogs(follow FollowLog, inflight *Inflight) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d.FollowLog == nil {
+		if follow == nil {
 			writeError(w, http.StatusNotFound, "the log is not available (no log_dir)")
 			return
 		}
@@ -81,7 +81,7 @@ func handleLogs(d Deps) http.Handler {
 		}
 		if q.Get("stream") != "1" {
 			lines := []string{}
-			err := d.FollowLog(r.Context(), n, false, func(line string) {
+			err := follow(r.Context(), n, false, func(line string) {
 				if keep(line) {
 					lines = append(lines, line)
 				}
@@ -93,20 +93,19 @@ func handleLogs(d Deps) http.Handler {
 			writeJSON(w, http.StatusOK, map[string]any{"lines": lines})
 			return
 		}
-		streamLogs(w, r, d, n, keep)
+		streamLogs(w, r, follow, inflight.Ending(), n, keep)
 	})
 }
 
-func streamLogs(w http.ResponseWriter, r *http.Request, d Deps, n int, keep func(string) bool) {
+func streamLogs(w http.ResponseWriter, r *http.Request, follow FollowLog, ending <-chan struct{}, n int, keep func(string) bool) {
 	rc := http.NewResponseController(w)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	ending := d.Inflight.Ending()
 
 	lines := make(chan string, 256)
 	done := make(chan error, 1)
 	diag.Go("log stream", func() {
-		done <- d.FollowLog(ctx, n, true, func(line string) {
+		done <- follow(ctx, n, true, func(line string) {
 			if !keep(line) {
 				return
 			}

@@ -9,14 +9,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sirupsen/logrus"
-
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/logging"
+	"github.com/termux-webui/webui/internal/platform"
 )
 
 func testDeps(t *testing.T) Deps {
-	l := logrus.New()
-	l.Out = &strings.Builder{}
+	l, err := logging.New(logging.Options{Level: "info"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return Deps{
 		Config:  &config.Config{StateDir: t.TempDir(), AccessLog: true, StallAfter: time.Second, AllowedHosts: []string{"phone.lan"}},
 		Log:     l,
@@ -210,7 +212,7 @@ func TestHealthHandler(t *testing.T) {
 func TestShallowHealthDocument(t *testing.T) {
 	d := testDeps(t)
 	d.Started = time.Now().Add(-90 * time.Second)
-	d.Platform = map[string]any{"os": "linux", "termux": false}
+	d.Report = &platform.Report{GOOS: "linux"}
 	d.Restart = RestartInfo{Strategy: "exec", Why: "because"}
 	h := NewServer(d)
 	get := func(path string) Health {

@@ -32,17 +32,15 @@ import (
 // Serve is `webui serve`: run the server in the foreground.
 func Serve(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "serve", "serve [flags]")
-	resolve := env.loader().FlagSet(fs)
+	settings := withSettings(env, fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := resolve()
+	cfg, err := settings.config()
 	if err == nil {
-		moveExposedHash(env, cfg)
-		err = cfg.Check()
+		err = startable(env, cfg)
 	}
 	if err != nil {
-		err = configError(err)
 		diag.EarlyExit(diag.ReasonConfigError, err.Error(), exitcode.Of(err))
 		return err
 	}
@@ -224,13 +222,9 @@ func detectPlatform() platform.Report {
 func Platform(_ context.Context, env Env, args []string) error {
 	fs := newFlags(env, "platform", "platform [--json] [flags]")
 	asJSON := fs.Bool("json", false, "print one JSON document")
-	resolve := env.loader().FlagSet(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := resolve()
+	cfg, err := withSettings(env, fs).load(args)
 	if err != nil {
-		return configError(err)
+		return err
 	}
 	r := detectPlatform()
 	strategy, why := r.Strategy(cfg.RestartMode)

@@ -17,7 +17,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 func (l Loader) load(args ...string) (*Config, error) {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	resolve := l.FlagSet(fs)
+	resolve, _ := l.FlagSets(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, &Error{Msg: err.Error()}
 	}
@@ -172,7 +172,7 @@ func TestValidateAndCanonical(t *testing.T) {
 // word of it taken for the argument's name (the flag package's `quotes`).
 func TestFlagHelp(t *testing.T) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	Loader{Getenv: env(nil), Euid: 1000}.FlagSet(fs)
+	Loader{Getenv: env(nil), Euid: 1000}.FlagSets(fs)
 	var b strings.Builder
 	fs.SetOutput(&b)
 	fs.PrintDefaults()

@@ -19,16 +19,11 @@ type Loader struct {
 	Euid   int
 }
 
-// FlagSet registers every setting as a flag on fs and returns a function that
-// resolves the Config after fs.Parse. Subcommands that take settings share it.
-func (l Loader) FlagSet(fs *flag.FlagSet) func() (*Config, error) {
-	resolve, _ := l.FlagSets(fs)
-	return resolve
-}
-
-// FlagSets is FlagSet that also returns a resolver which skips the config
-// file: commands that must work while the file is broken (`webui diagnose`
-// after a config error) fall back on it.
+// FlagSets registers every setting as a flag on fs and returns the
+// functions that resolve the Config after fs.Parse: resolve, and
+// withoutFile, which skips the config file. Commands that must work while
+// the file is broken (`webui diagnose` after a config error) fall back on
+// the second.
 func (l Loader) FlagSets(fs *flag.FlagSet) (resolve, withoutFile func() (*Config, error)) {
 	flagVals := map[string]string{}
 	var order []string

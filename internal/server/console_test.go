@@ -38,7 +38,7 @@ func loadedDeps(t *testing.T, file string, env map[string]string) Deps {
 		return env[k]
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	resolve := config.Loader{Getenv: getenv, Euid: 1000}.FlagSet(fs)
+	resolve, _ := config.Loader{Getenv: getenv, Euid: 1000}.FlagSets(fs)
 	if err := fs.Parse([]string{"--config", conf, "--state-dir", filepath.Join(dir, "state"), "--log-dir", filepath.Join(dir, "log"), "--run-dir", filepath.Join(dir, "run")}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,22 +9,18 @@ import (
 	"time"
 )
 
-// loaded resolves a Config from a config file (and env), as serve does.
+// loaded resolves a Config from a config file and vars, as serve does.
 func loaded(t *testing.T, file string, vars map[string]string) *Config {
 	t.Helper()
 	dir := t.TempDir()
-	conf := filepath.Join(dir, "webui.conf")
-	if err := os.WriteFile(conf, []byte(file), 0o600); err != nil {
+	all := map[string]string{"HOME": dir, "WEBUI_CONFIG": filepath.Join(dir, "webui.conf")}
+	if err := os.WriteFile(all["WEBUI_CONFIG"], []byte(file), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	getenv := func(k string) string {
-		if k == "HOME" {
-			return dir
-		}
-		return vars[k]
+	for k, v := range vars {
+		all[k] = v
 	}
-	cfg, err := Loader{Getenv: getenv, Euid: 1000}.load("--config", conf, "--state-dir", filepath.Join(dir, "state"),
-		"--log-dir", filepath.Join(dir, "log"), "--run-dir", filepath.Join(dir, "run"))
+	cfg, err := Loader{Getenv: env(all), Euid: 1000}.load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,13 +13,9 @@ import (
 func Config(_ context.Context, env Env, args []string) error {
 	fs := newFlags(env, "config", "config [--json] [flags]")
 	asJSON := fs.Bool("json", false, "print JSON")
-	resolve := env.loader().FlagSet(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := resolve()
+	cfg, err := withSettings(env, fs).load(args)
 	if err != nil {
-		return configError(err)
+		return err
 	}
 	return printConfig(env, cfg, *asJSON)
 }

@@ -78,17 +78,17 @@ func Ctl(ctx context.Context, env Env, args []string) error {
 // ctlSettings registers the settings flags on fs, as every command that
 // takes settings does, and records the ones given so they can be passed on
 // to `webui serve`.
-func ctlSettings(env Env, fs *flag.FlagSet) (resolve func() (*config.Config, error), given *[]string) {
+func ctlSettings(env Env, fs *flag.FlagSet) (settings *settingsFlags, given *[]string) {
 	own := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) { own[f.Name] = true })
-	resolve = env.loader().FlagSet(fs)
+	settings = withSettings(env, fs)
 	given = new([]string)
 	fs.VisitAll(func(f *flag.Flag) {
 		if !own[f.Name] {
 			f.Value = &ctlRecorded{Value: f.Value, name: f.Name, given: given}
 		}
 	})
-	return resolve, given
+	return settings, given
 }
 
 // ctlRecorded is a flag value that remembers what it was set to.
@@ -124,13 +124,10 @@ func ctlInstance(cfg *config.Config, serveArgs []string) (*ctl.Instance, error) 
 
 // ctlSetup parses args for a ctl command and resolves its instance.
 func ctlSetup(env Env, fs *flag.FlagSet, args []string) (*ctl.Instance, *config.Config, error) {
-	resolve, given := ctlSettings(env, fs)
-	if err := parse(fs, args); err != nil {
-		return nil, nil, err
-	}
-	cfg, err := resolve()
+	settings, given := ctlSettings(env, fs)
+	cfg, err := settings.load(args)
 	if err != nil {
-		return nil, nil, configError(err)
+		return nil, nil, err
 	}
 	inst, err := ctlInstance(cfg, *given)
 	return inst, cfg, err
@@ -143,9 +140,8 @@ func ctlStart(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	moveExposedHash(env, cfg)
-	if err := cfg.Check(); err != nil {
-		return configError(err)
+	if err := startable(env, cfg); err != nil {
+		return err
 	}
 	res, err := inst.Start(ctx, ctl.StartOptions{Wait: *wait, Notify: ctlNotify(env, "start")})
 	if err != nil {

@@ -18,19 +18,18 @@ func Diagnose(_ context.Context, env Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON document (a list of lifetimes, newest first)")
 	id := fs.String("id", "", "show one lifetime in full, stacks included (an id, a prefix of one, or a pid)")
 	n := fs.Int("n", 10, "how many lifetimes to show (0 = all)")
-	resolve, withoutFile := env.loader().FlagSets(fs)
+	settings := withSettings(env, fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, cfgErr := resolve()
-	if cfgErr != nil {
-		// A broken config file is exactly when diagnose is needed: read
-		// the records from the flag, environment or default state dir.
-		var err error
-		if cfg, err = withoutFile(); err != nil {
-			return configError(err)
-		}
-		fmt.Fprintf(env.Stderr, "note: config file ignored (%v); reading %s\n", cfgErr, cfg.StateDir)
+	// A broken config file is exactly when diagnose is needed: read the
+	// records from the flag, environment or default state dir.
+	cfg, fileErr, err := settings.lenient()
+	if err != nil {
+		return err
+	}
+	if fileErr != nil {
+		fmt.Fprintf(env.Stderr, "note: config file ignored (%v); reading %s\n", fileErr, cfg.StateDir)
 	}
 	opts := diag.LoadOptions{Android: detectPlatform().Android.Value}
 	if *id != "" {
@@ -151,4 +150,16 @@ func encodeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// lifetimes are the lifetime records of a state dir, as the server's
+// GET /api/diag and evidence bundle read them.
+type lifetimes struct {
+	stateDir string
+	opts     diag.LoadOptions
+}
+
+func (l lifetimes) List() ([]diag.Lifetime, error) { return diag.Load(l.stateDir, l.opts) }
+func (l lifetimes) Find(id string) (*diag.Lifetime, error) {
+	return diag.Find(l.stateDir, id, l.opts)
 }

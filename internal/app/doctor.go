@@ -19,18 +19,17 @@ func Doctor(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "doctor", "doctor [--json] [--offline] [flags]")
 	asJSON := fs.Bool("json", false, `print one JSON document: {"checks":[{"id","status","summary","fix","value"}]}`)
 	offline := fs.Bool("offline", false, "skip the network steps (the update host lookup)")
-	resolve, withoutFile := env.loader().FlagSets(fs)
+	settings := withSettings(env, fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, cfgErr := resolve()
-	if cfgErr != nil {
-		// A broken config file must not hide the rest of the report.
-		var err error
-		if cfg, err = withoutFile(); err != nil {
-			return configError(err)
-		}
-		fmt.Fprintf(env.Stderr, "note: config file ignored (%v)\n", cfgErr)
+	// A broken config file must not hide the rest of the report.
+	cfg, fileErr, err := settings.lenient()
+	if err != nil {
+		return err
+	}
+	if fileErr != nil {
+		fmt.Fprintf(env.Stderr, "note: config file ignored (%v)\n", fileErr)
 	}
 	report := detectPlatform()
 	exe, _ := os.Executable()

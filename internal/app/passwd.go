@@ -23,13 +23,9 @@ import (
 // server picks it up at once.
 func Passwd(_ context.Context, env Env, args []string) error {
 	fs := newFlags(env, "passwd", "passwd [--config FILE]   (reads the new password from stdin)")
-	resolve := env.loader().FlagSet(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := resolve()
+	cfg, err := withSettings(env, fs).load(args)
 	if err != nil {
-		return configError(err)
+		return err
 	}
 	pw, err := readPassword(env)
 	if err != nil {

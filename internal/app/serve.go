@@ -32,17 +32,15 @@ import (
 // Serve is `webui serve`: run the server in the foreground.
 func Serve(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "serve", "serve [flags]")
-	resolve := env.loader().FlagSet(fs)
+	settings := withSettings(env, fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := resolve()
+	cfg, err := settings.config()
 	if err == nil {
-		moveExposedHash(env, cfg)
-		err = cfg.Check()
+		err = startable(env, cfg)
 	}
 	if err != nil {
-		err = configError(err)
 		diag.EarlyExit(diag.ReasonConfigError, err.Error(), exitcode.Of(err))
 		return err
 	}
@@ -155,31 +153,20 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	if testhooks.Routes != nil {
 		extra = func(r *mux.Router) { testhooks.Routes(r, lg) }
 	}
-	err = server.Run(ctx, server.Options{
+	err = server.Run(ctx, server.Deps{
 		Config:    cfg,
 		Log:       lg,
 		Version:   version.Version,
 		Started:   firstline.Started,
-		Platform:  report.Summary(),
 		Restart:   health.RestartInfo{Strategy: strategy, Why: why},
 		Recorder:  rec,
 		Restarter: engine,
 		Listener:  ln,
 		Inflight:  inflight,
 		Intent:    func() string { return diag.TakeIntent(cfg.RunDir) },
-		Diagnose: func(id string) (any, error) {
-			opts := diag.LoadOptions{Android: report.Android.Value}
-			if id != "" {
-				return diag.Find(cfg.StateDir, id, opts)
-			}
-			lts, err := diag.Load(cfg.StateDir, opts)
-			if lts == nil {
-				lts = []diag.Lifetime{}
-			}
-			return lts, err
-		},
-		Updates: updates,
-		Extra:   extra,
+		Lifetimes: lifetimes{cfg.StateDir, diag.LoadOptions{Android: report.Android.Value}},
+		Updates:   updates,
+		Extra:     extra,
 		// The console's status page, evidence bundle and log view.
 		Report:   &report,
 		Watchdog: func() any { return inst.Watchdog() },
@@ -242,13 +229,9 @@ func detectPlatform() platform.Report {
 func Platform(_ context.Context, env Env, args []string) error {
 	fs := newFlags(env, "platform", "platform [--json] [flags]")
 	asJSON := fs.Bool("json", false, "print one JSON document")
-	resolve := env.loader().FlagSet(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := resolve()
+	cfg, err := withSettings(env, fs).load(args)
 	if err != nil {
-		return configError(err)
+		return err
 	}
 	r := detectPlatform()
 	strategy, why := r.Strategy(cfg.RestartMode)

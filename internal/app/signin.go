@@ -26,13 +26,9 @@ import (
 func URL(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "url", "url [--open] [flags]")
 	open := fs.Bool("open", false, "open the link in the browser (termux-open-url on Termux, xdg-open elsewhere)")
-	resolve := env.loader().FlagSet(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := resolve()
+	cfg, err := withSettings(env, fs).load(args)
 	if err != nil {
-		return configError(err)
+		return err
 	}
 	st := paths.State(cfg.StateDir)
 	tok, err := auth.LoadOrCreateToken(st.Token())
@@ -63,13 +59,9 @@ func URL(ctx context.Context, env Env, args []string) error {
 func Token(_ context.Context, env Env, args []string) error {
 	fs := newFlags(env, "token", "token [--rotate] [flags]")
 	rotate := fs.Bool("rotate", false, "make a new token: the old one and every session stop working")
-	resolve := env.loader().FlagSet(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := resolve()
+	cfg, err := withSettings(env, fs).load(args)
 	if err != nil {
-		return configError(err)
+		return err
 	}
 	st := paths.State(cfg.StateDir)
 	if !*rotate {

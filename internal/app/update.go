@@ -73,15 +73,7 @@ func (l updateLog) Warnf(format string, a ...any) {
 }
 
 func updateSetup(env Env, fs *flag.FlagSet, args []string) (*config.Config, error) {
-	resolve := env.loader().FlagSet(fs)
-	if err := parse(fs, args); err != nil {
-		return nil, err
-	}
-	cfg, err := resolve()
-	if err != nil {
-		return nil, configError(err)
-	}
-	return cfg, nil
+	return withSettings(env, fs).load(args)
 }
 
 func updateCheck(ctx context.Context, env Env, args []string) error {

@@ -35,7 +35,7 @@ func Watchdog(ctx context.Context, env Env, args []string) error {
 	base := fs.Duration("backoff-base", ctl.DefaultBackoff.Base, "the first delay of a crash loop's backoff; it doubles from there")
 	maxDelay := fs.Duration("backoff-max", ctl.DefaultBackoff.Max, "the longest delay between starts, and the delay after a config error (exit 2) or a taken port (exit 3)")
 	check := fs.Bool("check", false, "check the flags and settings, and whether a watchdog already runs (exit 4), then exit")
-	resolve, given := ctlSettings(env, fs)
+	settings, given := ctlSettings(env, fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -51,9 +51,9 @@ func Watchdog(ctx context.Context, env Env, args []string) error {
 	if *maxDelay < *base {
 		return exitcode.Newf(exitcode.Usage, "--backoff-max must not be less than --backoff-base")
 	}
-	cfg, err := resolve()
+	cfg, err := settings.config()
 	if err != nil {
-		return configError(err)
+		return err
 	}
 	inst, err := ctlInstance(cfg, *given)
 	if err != nil {
@@ -99,7 +99,7 @@ func Watchdog(ctx context.Context, env Env, args []string) error {
 		Interval: *interval, Timeout: *timeout, Failures: *failures, StartWait: *wait, KillAfter: *killAfter,
 		StableAfter: *stable, Backoff: ctl.Backoff{Base: *base, Max: *maxDelay}, ConfigFile: cfg.ConfigFile,
 		Reload: func() (*ctl.Instance, error) {
-			cfg, err := resolve()
+			cfg, err := settings.resolve()
 			if err != nil {
 				return nil, err
 			}

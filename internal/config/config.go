@@ -8,14 +8,10 @@
 package config
 
 import (
-	"flag"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/termux-webui/webui/internal/health"
-	"github.com/termux-webui/webui/internal/paths"
 )
 
 // Config is the resolved configuration of one process.
@@ -25,7 +21,6 @@ type Config struct {
 	StateDir   string
 	LogDir     string
 	RunDir     string
-	TempDir    string
 
 	RestartMode     string
 	RestartDelay    time.Duration
@@ -61,8 +56,6 @@ type Config struct {
 	// others may read it; Check refuses to serve then.
 	exposedSecret string
 
-	// Platform is the family of default paths that applied.
-	Platform paths.Paths
 	// Source says where each key's value came from: "default", "file:N",
 	// "env" or "flag".
 	Source map[string]string
@@ -77,9 +70,6 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Msg }
 
-// ErrHelp is returned when --help was asked for; the usage has been printed.
-var ErrHelp = flag.ErrHelp
-
 // Check enforces the rules that span settings. The public-bind rule lives here
 // so every entry point refuses the same way.
 func (c *Config) Check() error {
@@ -92,43 +82,4 @@ func (c *Config) Check() error {
 			"Run `webui passwd` to set one, or bind to loopback with --addr 127.0.0.1:8787", c.Addr)}
 	}
 	return nil
-}
-
-// Sorted returns the settings as key/value pairs for display.
-func (c *Config) Sorted() [][2]string {
-	vals := map[string]string{
-		"addr": c.Addr, "state_dir": c.StateDir, "log_dir": c.LogDir, "run_dir": c.RunDir,
-		"restart_mode": c.RestartMode, "restart_delay": c.RestartDelay.String(),
-		"restart_survive": c.RestartSurvive.String(), "restart_attempts": strconv.Itoa(c.RestartAttempts),
-		"update_url": c.UpdateURL, "update_keys": strings.Join(c.UpdateKeys, ","),
-		"update_channel": c.UpdateChannel, "update_interval": c.UpdateInterval.String(),
-		"diagnostics": onOff(c.Diagnostics), "diag_keep": strconv.Itoa(c.DiagKeep),
-		"diag_max_bytes": strconv.FormatInt(c.DiagMaxBytes, 10), "password_hash": redact(c.PasswordHash),
-		"public_url": c.PublicURL, "read_body_timeout": c.ReadBodyTimeout.String(),
-		"allowed_hosts": strings.Join(c.AllowedHosts, ","), "log_level": c.LogLevel, "log_stderr": c.LogStderr,
-		"log_max_size_mb": strconv.Itoa(c.LogMaxSizeMB), "log_max_files": strconv.Itoa(c.LogMaxFiles),
-		"access_log": onOff(c.AccessLog), "max_conns": strconv.Itoa(c.MaxConns),
-		"max_header_bytes": strconv.Itoa(c.MaxHeaderBytes), "read_header_timeout": c.ReadHeaderTime.String(),
-		"idle_timeout": c.IdleTimeout.String(), "shutdown_timeout": c.ShutdownTimeout.String(),
-		"min_free_mb": strconv.FormatInt(c.MinFreeMB, 10), "stall_after": c.StallAfter.String(),
-	}
-	out := make([][2]string, 0, len(vals))
-	for _, k := range Keys() {
-		out = append(out, [2]string{k, vals[k]})
-	}
-	return out
-}
-
-func onOff(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
-}
-
-func redact(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "(set)"
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,12 +13,23 @@ import (
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
+// load parses args as a command's settings flags and resolves the Config.
+func (l Loader) load(args ...string) (*Config, error) {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	resolve, _ := l.FlagSets(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, &Error{Msg: err.Error()}
+	}
+	return resolve()
+}
+
 func TestPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "webui.conf")
 	os.WriteFile(f, []byte("restart_delay = 1s\nmax_conns = 10 # file\nlog_level = \"warn\"\n"), 0o600)
 	l := Loader{Getenv: env(map[string]string{"WEBUI_MAX_CONNS": "20", "WEBUI_CONFIG": f, "HOME": dir}), Euid: 1000}
-	c, err := l.Load("serve", []string{"--log-level", "error"}, nil)
+	c, err := l.load("--log-level", "error")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +87,7 @@ func TestValues(t *testing.T) {
 }
 
 func TestEveryKeyShown(t *testing.T) {
-	c, err := Loader{Getenv: env(map[string]string{"HOME": t.TempDir()}), Euid: 1000}.Load("x", nil, nil)
+	c, err := Loader{Getenv: env(map[string]string{"HOME": t.TempDir()}), Euid: 1000}.load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +172,7 @@ func TestValidateAndCanonical(t *testing.T) {
 // word of it taken for the argument's name (the flag package's `quotes`).
 func TestFlagHelp(t *testing.T) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	Loader{Getenv: env(nil), Euid: 1000}.FlagSet(fs)
+	Loader{Getenv: env(nil), Euid: 1000}.FlagSets(fs)
 	var b strings.Builder
 	fs.SetOutput(&b)
 	fs.PrintDefaults()
@@ -171,6 +183,35 @@ func TestFlagHelp(t *testing.T) {
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "  -") && len(strings.Fields(line)) > 2 {
 			t.Errorf("a flag shows a help word as its argument: %q", line)
+		}
+	}
+}
+
+// TestValueFromTable: every key shows its default as Canonical writes it,
+// and the password hash only as "(set)".
+func TestValueFromTable(t *testing.T) {
+	c, err := Loader{Getenv: env(map[string]string{"HOME": t.TempDir(), "WEBUI_PASSWORD_HASH": "pbkdf2-sha256$1$a$b",
+		"WEBUI_UPDATE_KEYS": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=", "WEBUI_ALLOWED_HOSTS": "a, b"}), Euid: 1000}.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range settings {
+		if s.def == "" {
+			continue
+		}
+		if want, _ := Canonical(s.key, s.def); c.Value(s.key) != want {
+			t.Errorf("%s = %q, want %q", s.key, c.Value(s.key), want)
+		}
+	}
+	for key, want := range map[string]string{"password_hash": "(set)", "allowed_hosts": "a,b", "restart_delay": "15s",
+		"diagnostics": "on", "update_keys": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=", "nope": ""} {
+		if got := c.Value(key); got != want {
+			t.Errorf("Value(%s) = %q, want %q", key, got, want)
+		}
+	}
+	for _, kv := range c.Sorted() {
+		if strings.Contains(kv[1], "pbkdf2") {
+			t.Errorf("Sorted shows the hash: %v", kv)
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -20,16 +19,11 @@ type Loader struct {
 	Euid   int
 }
 
-// FlagSet registers every setting as a flag on fs and returns a function that
-// resolves the Config after fs.Parse. Subcommands that take settings share it.
-func (l Loader) FlagSet(fs *flag.FlagSet) func() (*Config, error) {
-	resolve, _ := l.FlagSets(fs)
-	return resolve
-}
-
-// FlagSets is FlagSet that also returns a resolver which skips the config
-// file: commands that must work while the file is broken (`webui diagnose`
-// after a config error) fall back on it.
+// FlagSets registers every setting as a flag on fs and returns the
+// functions that resolve the Config after fs.Parse: resolve, and
+// withoutFile, which skips the config file. Commands that must work while
+// the file is broken (`webui diagnose` after a config error) fall back on
+// the second.
 func (l Loader) FlagSets(fs *flag.FlagSet) (resolve, withoutFile func() (*Config, error)) {
 	flagVals := map[string]string{}
 	var order []string
@@ -60,23 +54,6 @@ func (l Loader) FlagSets(fs *flag.FlagSet) (resolve, withoutFile func() (*Config
 		}
 }
 
-// Load parses args as flags and resolves the Config. Usage goes to out.
-func (l Loader) Load(name string, args []string, out io.Writer) (*Config, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(out)
-	resolve := l.FlagSet(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, &Error{Msg: err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return nil, &Error{Msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
-	}
-	return resolve()
-}
-
 func (l Loader) getenv(k string) string {
 	if l.Getenv == nil {
 		return os.Getenv(k)
@@ -86,7 +63,7 @@ func (l Loader) getenv(k string) string {
 
 func (l Loader) resolve(cfgFile string, flagVals map[string]string, order []string, skipFile bool) (*Config, error) {
 	p := paths.Defaults(l.getenv, l.Euid)
-	c := &Config{Platform: p, Source: map[string]string{}, TempDir: p.TempDir}
+	c := &Config{Source: map[string]string{}}
 	for _, s := range settings {
 		if s.def == "" {
 			continue

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,16 +29,16 @@ func TestControlCharactersRefused(t *testing.T) {
 	}
 	// From the environment and the flags too.
 	getenv := env(map[string]string{"HOME": dir, "WEBUI_UPDATE_CHANNEL": "beta\n"})
-	if _, err := (Loader{Getenv: getenv, Euid: 1000}).Load("x", nil, io.Discard); err == nil || !strings.Contains(err.Error(), "control characters") {
+	if _, err := (Loader{Getenv: getenv, Euid: 1000}).load(); err == nil || !strings.Contains(err.Error(), "control characters") {
 		t.Errorf("env: %v", err)
 	}
 	getenv = env(map[string]string{"HOME": dir})
-	if _, err := (Loader{Getenv: getenv, Euid: 1000}).Load("x", []string{"--log-level", "info\x00"}, io.Discard); err == nil || !strings.Contains(err.Error(), "control characters") {
+	if _, err := (Loader{Getenv: getenv, Euid: 1000}).load("--log-level", "info\x00"); err == nil || !strings.Contains(err.Error(), "control characters") {
 		t.Errorf("flag: %v", err)
 	}
 	// A file with a tab inside a value (a quoted one) is refused when loaded.
 	os.WriteFile(f, []byte("update_channel = \"be\tta\"\n"), 0o600)
-	if _, err := (Loader{Getenv: getenv, Euid: 1000}).Load("x", []string{"--config", f}, io.Discard); err == nil || !strings.Contains(err.Error(), "control characters") {
+	if _, err := (Loader{Getenv: getenv, Euid: 1000}).load("--config", f); err == nil || !strings.Contains(err.Error(), "control characters") {
 		t.Errorf("file: %v", err)
 	}
 }
@@ -84,7 +83,7 @@ func TestPublicURLValue(t *testing.T) {
 
 func TestPasswordHashNotOnArgv(t *testing.T) {
 	getenv := env(map[string]string{"HOME": t.TempDir()})
-	_, err := (Loader{Getenv: getenv, Euid: 1000}).Load("x", []string{"--password-hash", "pbkdf2-sha256$1$a$b"}, io.Discard)
+	_, err := (Loader{Getenv: getenv, Euid: 1000}).load("--password-hash", "pbkdf2-sha256$1$a$b")
 	if err == nil || !strings.Contains(err.Error(), "webui passwd") {
 		t.Fatalf("--password-hash: %v", err)
 	}
@@ -98,7 +97,7 @@ func TestPasswordFromStateDir(t *testing.T) {
 	conf := filepath.Join(dir, "webui.conf")
 	os.WriteFile(conf, []byte("password_hash = pbkdf2-sha256$1$old$x\n"), 0o644)
 	getenv := env(map[string]string{"HOME": dir})
-	c, err := (Loader{Getenv: getenv, Euid: 1000}).Load("x", []string{"--config", conf, "--state-dir", state, "--addr", "0.0.0.0:1"}, io.Discard)
+	c, err := (Loader{Getenv: getenv, Euid: 1000}).load("--config", conf, "--state-dir", state, "--addr", "0.0.0.0:1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +106,7 @@ func TestPasswordFromStateDir(t *testing.T) {
 	}
 	// Only in a config file others may read: refused at startup.
 	os.Remove(paths.State(state).Password())
-	c, _ = (Loader{Getenv: getenv, Euid: 1000}).Load("x", []string{"--config", conf, "--state-dir", state}, io.Discard)
+	c, _ = (Loader{Getenv: getenv, Euid: 1000}).load("--config", conf, "--state-dir", state)
 	if err := c.Check(); err == nil || !strings.Contains(err.Error(), "others may read it") {
 		t.Fatalf("exposed hash: %v", err)
 	}
@@ -168,7 +167,7 @@ func TestMoveExposedSecret(t *testing.T) {
 	conf := filepath.Join(dir, "webui.conf")
 	os.WriteFile(conf, []byte("# mine\npassword_hash = pbkdf2-sha256$1$old$x\n"), 0o644)
 	getenv := env(map[string]string{"HOME": dir})
-	c, err := (Loader{Getenv: getenv, Euid: 1000}).Load("x", []string{"--config", conf, "--state-dir", filepath.Join(dir, "state")}, io.Discard)
+	c, err := (Loader{Getenv: getenv, Euid: 1000}).load("--config", conf, "--state-dir", filepath.Join(dir, "state"))
 	if err != nil {
 		t.Fatal(err)
 	}

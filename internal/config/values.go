@@ -42,18 +42,22 @@ func validPortText(p string) bool {
 	return err == nil && n > 0 && n <= 65535 && strconv.Itoa(n) == p
 }
 
-// setUpdateKeys checks every key now: a key that is not base64 of a
-// 32-byte ed25519 public key stops startup, rather than every update later.
-func setUpdateKeys(c *Config, v string) error {
-	if err := listSetting(func(c *Config) *[]string { return &c.UpdateKeys })(c, v); err != nil {
-		return err
-	}
-	for _, k := range c.UpdateKeys {
-		if b, err := base64.StdEncoding.DecodeString(k); err != nil || len(b) != ed25519.PublicKeySize {
-			return errBad
+// updateKeys checks every key now: a key that is not base64 of a 32-byte
+// ed25519 public key stops startup, rather than every update later.
+var updateKeys = field{
+	set: func(c *Config, v string) error {
+		list := listSetting(func(c *Config) *[]string { return &c.UpdateKeys })
+		if err := list.set(c, v); err != nil {
+			return err
 		}
-	}
-	return nil
+		for _, k := range c.UpdateKeys {
+			if b, err := base64.StdEncoding.DecodeString(k); err != nil || len(b) != ed25519.PublicKeySize {
+				return errBad
+			}
+		}
+		return nil
+	},
+	get: func(c *Config) string { return strings.Join(c.UpdateKeys, ",") },
 }
 
 // setPublicURL takes the origin of a TLS proxy's address.

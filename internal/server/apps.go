@@ -171,7 +171,7 @@ func handleAppLogs(a Apps, ending func() <-chan struct{}) http.Handler {
 			writeJSON(w, http.StatusOK, map[string]any{"lines": lines})
 			return
 		}
-		streamLines(w, r, ending(), follow, n, func(string) bool { return true })
+		streamLogs(w, r, follow, ending(), n, func(string) bool { return true })
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/paths"
 )
 
@@ -29,7 +30,7 @@ const (
 // and crash files, the tails of the log files, the platform report, the
 // lifetimes as diagnose judges them, and the config file. Every file is
 // redacted by content (see Redact).
-func handleDiagBundle(d Deps) http.Handler {
+func handleDiagBundle(cfg *config.Config, version string, pid int, status func() platformDoc, lts Lifetimes) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := time.Now().UTC()
 		base := "webui-diag-" + now.Format("20060102-150405")
@@ -41,7 +42,7 @@ func handleDiagBundle(d Deps) http.Handler {
 		b := &bundle{tw: tw, base: base, now: now}
 
 		var manifest strings.Builder
-		fmt.Fprintf(&manifest, "webui %s evidence bundle, pid %d, made %s\n\n", d.Version, d.PID, now.Format(time.RFC3339))
+		fmt.Fprintf(&manifest, "webui %s evidence bundle, pid %d, made %s\n\n", version, pid, now.Format(time.RFC3339))
 		manifest.WriteString("platform.json   the platform report, restart strategy, watchdog state and hints\n")
 		manifest.WriteString("diagnose.json   every lifetime with its verdict (as `webui diagnose --json`)\n")
 		manifest.WriteString("lifetimes/      the raw lifetime records and crash files\n")
@@ -51,17 +52,19 @@ func handleDiagBundle(d Deps) http.Handler {
 			"Cookie headers, login bodies) are redacted by content in every file.\n")
 		b.add("README.txt", []byte(manifest.String()), now)
 
-		b.addJSON("platform.json", platformDocument(d))
-		if d.Diagnose != nil {
-			v, err := d.Diagnose("")
+		b.addJSON("platform.json", status())
+		if lts != nil {
+			var v any
+			list, err := listLifetimes(lts)
+			v = list
 			if err != nil {
-				v = map[string]any{"error": err.Error(), "lifetimes": v}
+				v = map[string]any{"error": err.Error(), "lifetimes": list}
 			}
 			b.addJSON("diagnose.json", v)
 		}
 
 		total := int64(0)
-		for _, p := range listFiles(string(paths.State(d.Config.StateDir).Lifetimes()), 0) {
+		for _, p := range listFiles(string(paths.State(cfg.StateDir).Lifetimes()), 0) {
 			if total >= bundleRecordTotal {
 				b.note("lifetimes: more files left out (bundle cap)")
 				break
@@ -75,8 +78,8 @@ func handleDiagBundle(d Deps) http.Handler {
 			b.add("lifetimes/"+filepath.Base(p), data, mod)
 		}
 
-		if d.Config.LogDir != "" {
-			for _, p := range listFiles(d.Config.LogDir, bundleMaxLogFiles) {
+		if cfg.LogDir != "" {
+			for _, p := range listFiles(cfg.LogDir, bundleMaxLogFiles) {
 				data, mod, err := readTail(p, bundleLogTail)
 				if err != nil {
 					b.note(err.Error())
@@ -86,7 +89,7 @@ func handleDiagBundle(d Deps) http.Handler {
 			}
 		}
 
-		if f := d.Config.ConfigFile; f != "" {
+		if f := cfg.ConfigFile; f != "" {
 			if data, mod, err := readHead(f, 1<<20); err == nil {
 				b.add("config/"+filepath.Base(f), data, mod)
 			} else if !os.IsNotExist(err) {
@@ -94,9 +97,9 @@ func handleDiagBundle(d Deps) http.Handler {
 			}
 		}
 		var settings strings.Builder
-		fmt.Fprintf(&settings, "# settings in effect (source in brackets); config file %s\n", d.Config.ConfigFile)
-		for _, kv := range d.Config.Sorted() {
-			fmt.Fprintf(&settings, "%s = %s  [%s]\n", kv[0], kv[1], sourceOf(d.Config, kv[0]))
+		fmt.Fprintf(&settings, "# settings in effect (source in brackets); config file %s\n", cfg.ConfigFile)
+		for _, kv := range cfg.Sorted() {
+			fmt.Fprintf(&settings, "%s = %s  [%s]\n", kv[0], kv[1], cfg.SourceOf(kv[0]))
 		}
 		b.add("config/settings.txt", []byte(settings.String()), now)
 		if len(b.notes) > 0 {

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 
+	"github.com/sirupsen/logrus"
 	"github.com/termux-webui/webui/internal/auth"
+
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/platform"
@@ -49,21 +49,25 @@ type platformDoc struct {
 	Hints    []Hint             `json:"hints"`
 }
 
-func platformDocument(d Deps) platformDoc {
-	doc := platformDoc{Restart: d.Restart, Hints: []Hint{}}
-	if d.Report != nil {
-		doc.Report = *d.Report
-		doc.Hints = Hints(*d.Report)
+// platformStatus makes the platform document, asking the watchdog's
+// state afresh each time.
+func platformStatus(report *platform.Report, restart health.RestartInfo, watchdog func() any) func() platformDoc {
+	return func() platformDoc {
+		doc := platformDoc{Restart: restart, Hints: []Hint{}}
+		if report != nil {
+			doc.Report = *report
+			doc.Hints = Hints(*report)
+		}
+		if watchdog != nil {
+			doc.Watchdog = watchdog()
+		}
+		return doc
 	}
-	if d.Watchdog != nil {
-		doc.Watchdog = d.Watchdog()
-	}
-	return doc
 }
 
-func handlePlatform(d Deps) http.Handler {
+func handlePlatform(status func() platformDoc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, platformDocument(d))
+		writeJSON(w, http.StatusOK, status())
 	})
 }
 
@@ -94,241 +98,61 @@ func androidMajor(v string) int {
 	return n
 }
 
-// editable are the settings the console may change. All of them are read
-// at startup, so a change applies after a restart.
-var editable = []string{"addr", "restart_mode", "restart_delay", "update_channel", "update_interval", "diagnostics"}
-
-func isEditable(key string) bool {
-	for _, k := range editable {
-		if k == key {
-			return true
-		}
-	}
-	return false
+func passwordState(a *Auth) config.Password {
+	return config.Password{Set: a.PasswordSet(), Fixed: a.store.PasswordFixed()}
 }
 
-// configMu serialises the console's writes to the config file.
-var configMu sync.Mutex
-
-type settingDoc struct {
-	Key   string `json:"key"`
-	Value string `json:"value"` // in effect now
-	// File is the value in the config file, when the file sets it.
-	File    *string `json:"file"`
-	Default string  `json:"default"`
-	// Source of Value: "default", "file:N", "env" or "flag".
-	Source string `json:"source"`
-	// Override names the flag or variable that wins over the file.
-	Override string `json:"override,omitempty"`
-	Help     string `json:"help"`
-	Allowed  string `json:"allowed"`
-	Restart  bool   `json:"restart"` // a change applies after a restart
-	Pending  bool   `json:"pending"` // the file differs from what runs
-}
-
-type settingsDoc struct {
-	ConfigFile     string       `json:"config_file"`
-	FileError      string       `json:"file_error,omitempty"`
-	Settings       []settingDoc `json:"settings"`
-	PasswordSet    bool         `json:"password_set"`
-	PasswordSource string       `json:"password_source"`
-	Pending        []string     `json:"pending"`
-}
-
-// fileValues reads the config file's key = value entries.
-func fileValues(path string) (map[string]string, error) {
-	vals := map[string]string{}
-	if path == "" {
-		return vals, nil
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return vals, nil
-	}
-	if err != nil {
-		return vals, err
-	}
-	entries, err := config.Parse(path, data)
-	if err != nil {
-		return vals, err
-	}
-	for _, e := range entries {
-		vals[e.Key] = e.Value
-	}
-	return vals, nil
-}
-
-func overrideName(key, source string) string {
-	switch source {
-	case "flag":
-		return "--" + config.FlagName(key)
-	case "env":
-		return config.EnvName(key)
-	}
-	return ""
-}
-
-func settingsDocument(d Deps) settingsDoc {
-	cfg := d.Config
-	doc := settingsDoc{ConfigFile: cfg.ConfigFile, PasswordSet: d.Auth.PasswordSet(), Pending: []string{}}
-	doc.PasswordSource = sourceOf(cfg, "password_hash")
-	if d.Auth.store.PasswordFixed() {
-		doc.PasswordSource = "env"
-	} else if doc.PasswordSet {
-		doc.PasswordSource = "state"
-	}
-	file, err := fileValues(cfg.ConfigFile)
-	if err != nil {
-		doc.FileError = err.Error()
-	}
-	for _, key := range editable {
-		help, allowed, def, _ := config.Describe(key)
-		s := settingDoc{Key: key, Value: cfg.Value(key), Default: def, Source: sourceOf(cfg, key),
-			Help: help, Allowed: allowed, Restart: true}
-		s.Override = overrideName(key, s.Source)
-		if fv, ok := file[key]; ok {
-			v := fv
-			s.File = &v
-			if c, err := config.Canonical(key, fv); s.Override == "" && (err != nil || c != s.Value) {
-				s.Pending = true
-			}
-		} else if strings.HasPrefix(s.Source, "file:") {
-			c, _ := config.Canonical(key, def)
-			s.Pending = c != s.Value // removed from the file: back to the default
-		}
-		if s.Pending {
-			doc.Pending = append(doc.Pending, key)
-		}
-		doc.Settings = append(doc.Settings, s)
-	}
-	return doc
-}
-
-func sourceOf(cfg *config.Config, key string) string {
-	if s := cfg.Source[key]; s != "" {
-		return s
-	}
-	return "default"
-}
-
-func handleSettings(d Deps) http.Handler {
+func handleSettings(editor *config.Editor, a *Auth) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, settingsDocument(d))
+		writeJSON(w, http.StatusOK, editor.Settings(passwordState(a)))
 	})
 }
 
-// handleSettingsUpdate takes {key: value, ...}. Every value is checked
-// first, as the config file would be: with any error, nothing is written
-// and each bad field says why. Then each key is written to the config file
-// atomically, keeping its comments.
-func handleSettingsUpdate(d Deps) http.Handler {
+// handleSettingsUpdate takes {key: value, ...} and saves it to the config
+// file (config.Editor.Save): 400 with a reason per field when a value is
+// not valid, 409 without a config file or with a broken one.
+func handleSettingsUpdate(editor *config.Editor, a *Auth, log logrus.FieldLogger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in map[string]any
 		if !decodeJSON(w, r, &in) {
 			return
 		}
-		if len(in) == 0 {
-			writeError(w, http.StatusBadRequest, "no settings in the request body: send {\"key\": \"value\", ...}")
+		res, err := editor.Save(in, passwordState(a))
+		var (
+			invalid *config.InvalidError
+			broken  *config.FileError
+			failed  *config.SaveError
+		)
+		switch {
+		case errors.As(err, &failed):
+			logSaved(log, res)
+			writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error(), "saved": res.Saved})
+			return
+		case errors.As(err, &invalid):
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "fields": invalid.Fields})
+			return
+		case errors.Is(err, config.ErrNoSettings):
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		case errors.Is(err, config.ErrNoConfigFile), errors.As(err, &broken):
+			writeError(w, http.StatusConflict, err.Error())
+			return
+		case err != nil:
+			writeError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		cfg := d.Config
-		if cfg.ConfigFile == "" {
-			writeError(w, http.StatusConflict, "webui runs without a config file, so settings cannot be saved")
-			return
-		}
-		configMu.Lock()
-		defer configMu.Unlock()
-		file, ferr := fileValues(cfg.ConfigFile)
-		if ferr != nil {
-			writeError(w, http.StatusConflict, fmt.Sprintf("%v (fix the file first; nothing was changed)", ferr))
-			return
-		}
-		fields := map[string]string{}
-		vals := map[string]string{}
-		for key, raw := range in {
-			v, ok := stringValue(raw)
-			switch {
-			case !isEditable(key):
-				fields[key] = key + " cannot be changed here: edit " + cfg.ConfigFile
-				continue
-			case !ok:
-				fields[key] = "the value must be a string"
-				continue
-			}
-			v = strings.TrimSpace(v)
-			if err := config.Validate(key, v); err != nil {
-				fields[key] = err.Error()
-				continue
-			}
-			if a, _ := health.ParseAddr(v); key == "addr" && !a.IsLoopback() && !d.Auth.PasswordSet() {
-				fields[key] = "set a password first: without one, webui refuses to listen on " + v + ", beyond this device"
-				continue
-			}
-			vals[key] = v
-		}
-		if len(fields) > 0 {
-			writeJSON(w, http.StatusBadRequest, map[string]any{
-				"error":  fmt.Sprintf("%d of the settings are not valid; nothing was saved", len(fields)),
-				"fields": fields,
-			})
-			return
-		}
-		saved, overridden := []string{}, []string{}
-		for _, key := range editable {
-			v, ok := vals[key]
-			if !ok {
-				continue
-			}
-			if fv, inFile := file[key]; inFile {
-				a, _ := config.Canonical(key, fv)
-				b, _ := config.Canonical(key, v)
-				if a == b {
-					continue // unchanged
-				}
-			}
-			if err := config.SetKey(cfg.ConfigFile, key, v); err != nil {
-				writeJSON(w, http.StatusInternalServerError, map[string]any{
-					"error": fmt.Sprintf("saving %s: %v", key, err), "saved": saved,
-				})
-				return
-			}
-			d.Log.WithField("key", key).WithField("value", v).Info("setting saved from the console")
-			saved = append(saved, key)
-			if o := overrideName(key, sourceOf(cfg, key)); o != "" {
-				overridden = append(overridden, key)
-			}
-		}
-		doc := settingsDocument(d)
-		msg := "Nothing changed."
-		if len(saved) > 0 {
-			msg = "Saved " + strings.Join(saved, ", ") + " to " + cfg.ConfigFile + "."
-			if len(doc.Pending) > 0 {
-				msg += " Restart webui to apply."
-			}
-		}
-		if len(overridden) > 0 {
-			msg += " Set by a flag or environment variable, which wins over the file: " + strings.Join(overridden, ", ") + "."
-		}
+		logSaved(log, res)
 		writeJSON(w, http.StatusOK, map[string]any{
-			"saved": saved, "overridden": overridden, "restart_needed": len(doc.Pending) > 0,
-			"message": msg, "settings": doc,
+			"saved": res.Saved, "overridden": res.Overridden, "restart_needed": res.RestartNeeded(),
+			"message": res.Message, "settings": res.Settings,
 		})
 	})
 }
 
-func stringValue(v any) (string, bool) {
-	switch x := v.(type) {
-	case string:
-		return x, true
-	case json.Number:
-		return x.String(), true
-	case bool:
-		if x {
-			return "on", true
-		}
-		return "off", true
+func logSaved(log logrus.FieldLogger, res config.Saved) {
+	for _, key := range res.Saved {
+		log.WithField("key", key).WithField("value", res.Values[key]).Info("setting saved from the console")
 	}
-	return "", false
 }
 
 // handlePassword sets or changes the login password: {current, new}. It
@@ -336,7 +160,7 @@ func stringValue(v any) (string, bool) {
 // whoever comes first); with a password set, current must match it too.
 // The hash goes to the state dir (0600). Every session is signed out, and
 // the caller gets a new one.
-func handlePassword(d Deps) http.Handler {
+func handlePassword(a *Auth, editor *config.Editor, log logrus.FieldLogger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Current string `json:"current"`
@@ -345,7 +169,6 @@ func handlePassword(d Deps) http.Handler {
 		if !decodeJSON(w, r, &in) {
 			return
 		}
-		a := d.Auth
 		if a.store.PasswordFixed() {
 			writeError(w, http.StatusConflict, "the password comes from WEBUI_PASSWORD_HASH, which wins over what is saved here: change it there")
 			return
@@ -375,18 +198,13 @@ func handlePassword(d Deps) http.Handler {
 			writeError(w, http.StatusInternalServerError, "saving the password: "+err.Error())
 			return
 		}
-		if f := d.Config.ConfigFile; f != "" {
-			configMu.Lock()
-			err = config.RemoveKey(f, "password_hash") // an old hash must not linger there
-			configMu.Unlock()
-			if err != nil {
-				d.Log.Warnf("password saved, but the old password_hash stays in %s: %v", f, err)
-			}
+		if err := editor.RemoveKey("password_hash"); err != nil { // an old hash must not linger there
+			log.Warnf("password saved, but the old password_hash stays in %s: %v", editor.File(), err)
 		}
 		if !a.signIn(w, r) {
 			return
 		}
-		d.Log.Info("login password changed from the console; sessions signed out")
+		log.Info("login password changed from the console; sessions signed out")
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true,
 			"message": "Password saved. Every other session was signed out."})
 	})

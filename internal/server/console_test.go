@@ -5,6 +5,8 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/platform"
@@ -35,9 +38,12 @@ func loadedDeps(t *testing.T, file string, env map[string]string) Deps {
 		}
 		return env[k]
 	}
-	cfg, err := config.Loader{Getenv: getenv, Euid: 1000}.Load("serve", []string{
-		"--config", conf, "--state-dir", filepath.Join(dir, "state"), "--log-dir", filepath.Join(dir, "log"), "--run-dir", filepath.Join(dir, "run"),
-	}, io.Discard)
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	resolve, _ := config.Loader{Getenv: getenv, Euid: 1000}.FlagSets(fs)
+	if err := fs.Parse([]string{"--config", conf, "--state-dir", filepath.Join(dir, "state"), "--log-dir", filepath.Join(dir, "log"), "--run-dir", filepath.Join(dir, "run")}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := resolve()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,114 +64,39 @@ func settingByKey(t *testing.T, doc map[string]any, key string) map[string]any {
 	return nil
 }
 
-func TestSettingsGet(t *testing.T) {
-	d := loadedDeps(t, "# mine\nrestart_delay = 5s\nupdate_channel = beta\n", map[string]string{"WEBUI_RESTART_MODE": "exec"})
-	// The file changed after start: update_channel is pending.
-	conf := d.Config.ConfigFile
-	os.WriteFile(conf, []byte("# mine\nrestart_delay = 5s\nupdate_channel = edge\nrestart_mode = delayed\n"), 0o600)
+// TestSettingsHTTP: the handlers answer what config.Editor decides, with
+// the status codes the console reads.
+func TestSettingsHTTP(t *testing.T) {
+	d := loadedDeps(t, "# mine\nrestart_delay = 15s\n", map[string]string{"WEBUI_UPDATE_CHANNEL": "beta"})
 	c := newClient(t, d)
 	w := c.do("GET", "/api/settings", nil)
-	if w.Code != 200 {
-		t.Fatalf("%d %s", w.Code, w.Body)
+	if doc := decode(t, w); w.Code != 200 || doc["config_file"] != d.Config.ConfigFile || settingByKey(t, doc, "restart_delay")["source"] != "file:2" {
+		t.Fatalf("get: %d %v", w.Code, doc)
 	}
-	doc := decode(t, w)
-	if doc["config_file"] != conf || doc["password_set"] != false {
-		t.Fatalf("doc %v", doc)
-	}
-	if s := settingByKey(t, doc, "restart_delay"); s["value"] != "5s" || s["source"] != "file:2" || s["pending"] != false || s["restart"] != true || s["default"] != "15s" {
-		t.Errorf("restart_delay %v", s)
-	}
-	if s := settingByKey(t, doc, "update_channel"); s["value"] != "beta" || s["file"] != "edge" || s["pending"] != true {
-		t.Errorf("update_channel %v", s)
-	}
-	if s := settingByKey(t, doc, "restart_mode"); s["value"] != "exec" || s["source"] != "env" || s["override"] != "WEBUI_RESTART_MODE" || s["pending"] != false {
-		t.Errorf("restart_mode %v", s)
-	}
-	if s := settingByKey(t, doc, "addr"); s["source"] != "default" || s["file"] != nil {
-		t.Errorf("addr %v", s)
-	}
-	if p := doc["pending"].([]any); len(p) != 1 || p[0] != "update_channel" {
-		t.Errorf("pending %v", p)
-	}
-	if len(doc["settings"].([]any)) != len(editable) {
-		t.Errorf("settings: %d", len(doc["settings"].([]any)))
-	}
-}
-
-func TestSettingsUpdate(t *testing.T) {
-	d := loadedDeps(t, "# my settings\nrestart_delay = 15s  # keep this\n", map[string]string{"WEBUI_UPDATE_CHANNEL": "beta"})
-	c := newClient(t, d)
-	w := c.do("PUT", "/api/settings", map[string]any{"restart_delay": "20s", "diagnostics": false, "update_channel": "edge"})
-	if w.Code != 200 {
-		t.Fatalf("%d %s", w.Code, w.Body)
-	}
+	w = c.do("PUT", "/api/settings", map[string]any{"restart_delay": "20s", "update_channel": "edge"})
 	m := decode(t, w)
-	if m["restart_needed"] != true || !strings.Contains(m["message"].(string), "Restart webui to apply") {
-		t.Fatalf("response %v", m)
+	if w.Code != 200 || m["restart_needed"] != true || len(m["saved"].([]any)) != 2 || len(m["overridden"].([]any)) != 1 ||
+		!strings.Contains(m["message"].(string), "Restart webui to apply") || settingByKey(t, m["settings"].(map[string]any), "restart_delay")["file"] != "20s" {
+		t.Fatalf("put: %d %v", w.Code, m)
 	}
-	if o := m["overridden"].([]any); len(o) != 1 || o[0] != "update_channel" {
-		t.Fatalf("overridden %v", o)
+	if w := c.do("POST", "/api/settings", map[string]any{"restart_delay": "20s"}); w.Code != 200 || len(decode(t, w)["saved"].([]any)) != 0 {
+		t.Errorf("POST of the same value: %d %s", w.Code, w.Body)
 	}
-	b, _ := os.ReadFile(d.Config.ConfigFile)
-	got := string(b)
-	for _, want := range []string{"# my settings\n", "restart_delay = 20s\n", "diagnostics = off\n", "update_channel = edge\n"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("file lacks %q:\n%s", want, got)
-		}
-	}
-	if d.Config.RestartDelay != 15*time.Second {
-		t.Error("the running config changed")
-	}
-	s := settingByKey(t, m["settings"].(map[string]any), "restart_delay")
-	if s["pending"] != true || s["file"] != "20s" || s["value"] != "15s" {
-		t.Errorf("restart_delay after save %v", s)
-	}
-	// The same value again is no change; POST works like PUT.
-	if m := decode(t, c.do("POST", "/api/settings", map[string]any{"restart_delay": "20s"})); len(m["saved"].([]any)) != 0 {
-		t.Errorf("unchanged value saved: %v", m)
-	}
-}
-
-func TestSettingsValidation(t *testing.T) {
-	d := loadedDeps(t, "restart_delay = 15s\n", nil)
-	c := newClient(t, d)
-	before, _ := os.ReadFile(d.Config.ConfigFile)
-	w := c.do("PUT", "/api/settings", map[string]any{
-		"restart_delay": "soon", "restart_mode": "fast", "state_dir": "/tmp/x", "addr": "0.0.0.0:8787",
-		"update_interval": "2h", "update_channel": []string{"x"},
-	})
-	m := decode(t, w)
-	if w.Code != 400 || !strings.Contains(m["error"].(string), "nothing was saved") {
-		t.Fatalf("%d %v", w.Code, m)
-	}
-	fields := m["fields"].(map[string]any)
-	for key, want := range map[string]string{
-		"restart_delay":  `bad value "soon" for restart_delay (allowed: a duration such as 15s or 0)`,
-		"restart_mode":   "allowed: auto, exec, delayed, supervisor",
-		"state_dir":      "cannot be changed here",
-		"addr":           "set a password first",
-		"update_channel": "must be a string",
-	} {
-		if f, _ := fields[key].(string); !strings.Contains(f, want) {
-			t.Errorf("%s: %q, want %q", key, f, want)
-		}
-	}
-	if _, ok := fields["update_interval"]; ok || len(fields) != 5 {
-		t.Errorf("fields %v", fields)
-	}
-	after, _ := os.ReadFile(d.Config.ConfigFile)
-	if string(after) != string(before) {
-		t.Errorf("file changed on a rejected request:\n%s", after)
+	w = c.do("PUT", "/api/settings", map[string]any{"restart_delay": "soon", "state_dir": "/tmp/x"})
+	if m := decode(t, w); w.Code != 400 || !strings.Contains(m["error"].(string), "nothing was saved") || len(m["fields"].(map[string]any)) != 2 {
+		t.Errorf("invalid: %d %v", w.Code, m)
 	}
 	for _, body := range []any{"{", map[string]any{}} {
 		if w := c.do("PUT", "/api/settings", body); w.Code != 400 {
 			t.Errorf("body %v: %d", body, w.Code)
 		}
 	}
-	// A broken config file is reported, not overwritten.
 	os.WriteFile(d.Config.ConfigFile, []byte("bogus line\n"), 0o600)
 	if w := c.do("PUT", "/api/settings", map[string]any{"restart_delay": "1s"}); w.Code != 409 || !strings.Contains(w.Body.String(), "malformed line") {
 		t.Errorf("broken file: %d %s", w.Code, w.Body)
+	}
+	if w := newClient(t, testDeps(t)).do("PUT", "/api/settings", map[string]any{"restart_delay": "1s"}); w.Code != 409 {
+		t.Errorf("no config file: %d %s", w.Code, w.Body)
 	}
 }
 
@@ -447,9 +378,7 @@ func TestDiagBundle(t *testing.T) {
 	os.WriteFile(filepath.Join(cfg.LogDir, "webui.log"), []byte(big+`{"msg":"last line"}`+"\n"), 0o600)
 	os.WriteFile(filepath.Join(cfg.LogDir, "watchdog.log"), []byte("watchdog says hi\n"), 0o600)
 	d.Report = &platform.Report{GOOS: "linux", GOARCH: "amd64", Supervisor: "none"}
-	d.Diagnose = func(id string) (any, error) {
-		return []map[string]string{{"id": "20250101T000000Z-42", "verdict": "crash"}}, nil
-	}
+	d.Lifetimes = fakeLifetimes{{ID: "20250101T000000Z-42", Verdict: "crash"}}
 	c := newClient(t, d)
 	c.do("POST", "/api/login", map[string]string{"password": testPassword})
 	w := c.do("GET", "/api/diag/bundle", nil)
@@ -492,6 +421,19 @@ func TestDiagBundle(t *testing.T) {
 	if !strings.Contains(files["platform.json"], `"goos": "linux"`) || !strings.Contains(files["diagnose.json"], `"verdict": "crash"`) {
 		t.Errorf("platform/diagnose:\n%s\n%s", files["platform.json"], files["diagnose.json"])
 	}
+}
+
+// fakeLifetimes are lifetimes as diag would judge them.
+type fakeLifetimes []diag.Lifetime
+
+func (f fakeLifetimes) List() ([]diag.Lifetime, error) { return f, nil }
+func (f fakeLifetimes) Find(id string) (*diag.Lifetime, error) {
+	for i := range f {
+		if f[i].ID == id {
+			return &f[i], nil
+		}
+	}
+	return nil, errors.New("no lifetime " + id)
 }
 
 func keys(m map[string]string) []string {

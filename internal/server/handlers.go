@@ -4,6 +4,9 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/health"
 )
 
 func handleCSRF(c *CSRF) http.Handler {
@@ -30,13 +33,20 @@ func handleMethodNotAllowed() http.Handler {
 	})
 }
 
-func handleDiag(diagnose func(id string) (any, error)) http.Handler {
+// handleDiag lists the lifetimes, or with ?id= shows one in full.
+func handleDiag(lts Lifetimes) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if diagnose == nil {
+		if lts == nil {
 			writeError(w, http.StatusNotFound, "diagnostics are not available")
 			return
 		}
-		v, err := diagnose(r.URL.Query().Get("id"))
+		var v any
+		var err error
+		if id := r.URL.Query().Get("id"); id != "" {
+			v, err = lts.Find(id)
+		} else {
+			v, err = listLifetimes(lts)
+		}
 		if err != nil {
 			writeError(w, http.StatusNotFound, err.Error())
 			return
@@ -45,15 +55,24 @@ func handleDiag(diagnose func(id string) (any, error)) http.Handler {
 	})
 }
 
+// listLifetimes is lts.List with none as [] rather than null.
+func listLifetimes(lts Lifetimes) ([]diag.Lifetime, error) {
+	list, err := lts.List()
+	if list == nil {
+		list = []diag.Lifetime{}
+	}
+	return list, err
+}
+
 // handleRestart accepts a restart and answers 202 before it begins: the
 // restart waits for in-flight requests, this one included.
-func handleRestart(d Deps) http.Handler {
+func handleRestart(restart func(reason string) bool, info health.RestartInfo) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d.RequestRestart == nil || !d.RequestRestart("POST /api/restart") {
+		if restart == nil || !restart("POST /api/restart") {
 			writeError(w, http.StatusConflict, "a restart is already in progress, or restarts are unavailable")
 			return
 		}
-		writeJSON(w, http.StatusAccepted, map[string]any{"restarting": true, "strategy": d.Restart.Strategy, "why": d.Restart.Why})
+		writeJSON(w, http.StatusAccepted, map[string]any{"restarting": true, "strategy": info.Strategy, "why": info.Why})
 	})
 }
 

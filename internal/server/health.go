@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/health"
 )
@@ -27,11 +28,22 @@ type deepDoc struct {
 // uptimeMark stands in for uptime_s in the pre-encoded /health document.
 const uptimeMark = 987654321.125
 
-func handleHealth(d Deps) http.Handler {
+// healthDoc is the part of /health that never changes.
+func healthDoc(d Deps) health.Doc {
+	h := health.Doc{Status: "ok", Version: d.Version, PID: d.PID, StartedAt: d.Started.UTC(), Restart: d.Restart}
+	if d.Report != nil {
+		h.Platform = d.Report.Summary()
+	}
+	return h
+}
+
+// handleHealth answers /health: doc with the uptime since started (a
+// monotonic time), and with ?deep=1 the deep checks.
+func handleHealth(doc health.Doc, started time.Time, cfg *config.Config, ln *Listener, inflight *Inflight, lastFreeze func() *diag.Freeze) http.Handler {
 	// Only uptime_s changes between two shallow /health answers, and the
 	// watchdog asks every few seconds: encode the rest once.
-	static := health.Doc{Status: "ok", Version: d.Version, PID: d.PID, StartedAt: d.Started.UTC(), UptimeS: uptimeMark,
-		Platform: d.Platform, Restart: d.Restart}
+	static := doc
+	static.UptimeS = uptimeMark
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
@@ -42,25 +54,18 @@ func handleHealth(d Deps) http.Handler {
 		if r.URL.RawQuery == "" {
 			body := make([]byte, 0, len(head)+len(tail)+16)
 			body = append(body, head...)
-			body = strconv.AppendFloat(body, float64(time.Since(d.Started).Milliseconds())/1000, 'f', -1, 64)
+			body = strconv.AppendFloat(body, float64(time.Since(started).Milliseconds())/1000, 'f', -1, 64)
 			body = append(body, tail...)
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 			w.Header().Set("Cache-Control", "no-store")
 			_, _ = w.Write(body)
 			return
 		}
-		h := deepDoc{Doc: health.Doc{
-			Status:    "ok",
-			Version:   d.Version,
-			PID:       d.PID,
-			StartedAt: d.Started.UTC(),
-			UptimeS:   float64(time.Since(d.Started).Milliseconds()) / 1000,
-			Platform:  d.Platform,
-			Restart:   d.Restart,
-		}}
+		h := deepDoc{Doc: doc}
+		h.UptimeS = float64(time.Since(started).Milliseconds()) / 1000
 		code := http.StatusOK
 		if r.URL.Query().Get("deep") == "1" {
-			h.Checks = deepChecks(d)
+			h.Checks = deepChecks(cfg, ln)
 			for _, c := range h.Checks {
 				if !c.OK {
 					h.Status, code = "degraded", http.StatusServiceUnavailable
@@ -68,18 +73,18 @@ func handleHealth(d Deps) http.Handler {
 			}
 			h.Goroutines = runtime.NumGoroutine()
 			h.OpenFDs = diag.OpenFDs()
-			h.Inflight = d.Inflight.Count() - 1 // not counting this request
-			if d.LastFreeze != nil {
-				h.LastFreeze = d.LastFreeze()
+			h.Inflight = inflight.Count() - 1 // not counting this request
+			if lastFreeze != nil {
+				h.LastFreeze = lastFreeze()
 			}
 		}
 		writeJSON(w, code, h)
 	})
 }
 
-func deepChecks(d Deps) map[string]health.Check {
+func deepChecks(cfg *config.Config, ln *Listener) map[string]health.Check {
 	checks := map[string]health.Check{}
-	dir := d.Config.StateDir
+	dir := cfg.StateDir
 	if f, err := os.CreateTemp(dir, ".health-*"); err != nil {
 		checks["state_dir"] = health.Check{Detail: fmt.Sprintf("%s is not writable: %v", dir, err)}
 	} else {
@@ -101,19 +106,19 @@ func deepChecks(d Deps) map[string]health.Check {
 		checks["disk"] = health.Check{Detail: fmt.Sprintf("statfs %s: %v", dir, err)}
 	} else {
 		free := int64(st.Bavail) * int64(st.Bsize)
-		floor := d.Config.MinFreeMB << 20
+		floor := cfg.MinFreeMB << 20
 		checks["disk"] = health.Check{
 			OK:     free >= floor,
-			Detail: fmt.Sprintf("%d MiB free, floor %d MiB", free>>20, d.Config.MinFreeMB),
+			Detail: fmt.Sprintf("%d MiB free, floor %d MiB", free>>20, cfg.MinFreeMB),
 			Data:   map[string]int64{"free_bytes": free, "floor_bytes": floor},
 		}
 	}
 
-	if d.Listener != nil {
-		s := d.Listener.Status(d.Config.StallAfter)
+	if ln != nil {
+		s := ln.Status(cfg.StallAfter)
 		c := health.Check{OK: !s.Stalled, Data: s}
 		if s.Stalled {
-			c.Detail = fmt.Sprintf("accept loop stuck in %s for %.1fs (threshold %s)", s.State, s.ForS, d.Config.StallAfter)
+			c.Detail = fmt.Sprintf("accept loop stuck in %s for %.1fs (threshold %s)", s.State, s.ForS, cfg.StallAfter)
 		} else {
 			c.Detail = fmt.Sprintf("accept loop %s, %d/%d connections", s.State, s.Open, s.Max)
 		}

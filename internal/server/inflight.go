@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -86,19 +85,4 @@ func (f *Inflight) List() []InflightRequest {
 	f.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Started.Before(out[j].Started) })
 	return out
-}
-
-// WaitIdle waits until at most exclude requests are in flight (the caller
-// may itself be a request), or ctx ends. It reports whether idle was reached.
-func (f *Inflight) WaitIdle(ctx context.Context, exclude int) bool {
-	t := time.NewTicker(20 * time.Millisecond)
-	defer t.Stop()
-	for f.Count() > exclude {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-		}
-	}
-	return true
 }

@@ -49,9 +49,9 @@ func logLevelOf(line string) string {
 // {"lines": [...]} with the last N lines at level L or above; with
 // stream=1 it is a server-sent event stream, one event per line, that
 // starts with those lines and follows the log across rotation.
-func handleLogs(d Deps) http.Handler {
+func handleLogs(follow FollowLog, inflight *Inflight) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d.FollowLog == nil {
+		if follow == nil {
 			writeError(w, http.StatusNotFound, "the log is not available (no log_dir)")
 			return
 		}
@@ -81,7 +81,7 @@ func handleLogs(d Deps) http.Handler {
 		}
 		if q.Get("stream") != "1" {
 			lines := []string{}
-			err := d.FollowLog(r.Context(), n, false, func(line string) {
+			err := follow(r.Context(), n, false, func(line string) {
 				if keep(line) {
 					lines = append(lines, line)
 				}
@@ -93,15 +93,11 @@ func handleLogs(d Deps) http.Handler {
 			writeJSON(w, http.StatusOK, map[string]any{"lines": lines})
 			return
 		}
-		streamLines(w, r, d.Inflight.Ending(), d.FollowLog, n, keep)
+		streamLogs(w, r, follow, inflight.Ending(), n, keep)
 	})
 }
 
-// streamLines sends the last n lines of a log that follow reads, then
-// what is appended, as server-sent events, until the client leaves or the
-// server drains (ending).
-func streamLines(w http.ResponseWriter, r *http.Request, ending <-chan struct{},
-	follow func(ctx context.Context, lines int, follow bool, emit func(string)) error, n int, keep func(string) bool) {
+func streamLogs(w http.ResponseWriter, r *http.Request, follow FollowLog, ending <-chan struct{}, n int, keep func(string) bool) {
 	rc := http.NewResponseController(w)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()

@@ -12,14 +12,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gorilla/mux"
-
-	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
-	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/logging"
-	"github.com/termux-webui/webui/internal/platform"
 	"github.com/termux-webui/webui/internal/restart"
 )
 
@@ -29,43 +24,6 @@ type Recorder interface {
 	Signal(sig syscall.Signal, action string)
 	Exiting(reason diag.ExitReason, detail string, code int)
 	ExitingSignal(sig syscall.Signal, intent string, code int)
-}
-
-// Options are what `webui serve` runs with.
-type Options struct {
-	Config   *config.Config
-	Log      *logging.Logger
-	Version  string
-	Started  time.Time
-	Platform health.Platform
-	Restart  health.RestartInfo
-	Recorder Recorder
-	Inflight *Inflight
-	// Intent, when set, says why a SIGTERM came (ctl stop, restart, update)
-	// if someone announced it.
-	Intent func() string
-	// Listener, when set, is an already listening socket (handed over by
-	// the previous process image); otherwise Run listens on Config.Addr.
-	Listener net.Listener
-	Diagnose func(id string) (any, error)
-	// Restarter carries out restarts; nil disables them.
-	Restarter Restarter
-	// Updates is the self-update service (/api/updates/); nil disables it.
-	Updates UpdateAPI
-	Extra   func(*mux.Router)
-	// LastFreeze is the newest freeze or sleep the server saw (/health?deep=1).
-	LastFreeze func() *diag.Freeze
-	// Doctor feeds GET /api/doctor (see Deps).
-	Doctor func(ctx context.Context, offline bool) any
-	// Report, Watchdog and FollowLog feed the console (see Deps).
-	Report    *platform.Report
-	Watchdog  func() any
-	FollowLog func(ctx context.Context, lines int, follow bool, emit func(line string)) error
-	// Auth holds the owner's secrets; nil opens those of Config.StateDir.
-	Auth *Auth
-	// Ready, when set, runs once the server listens (with the address);
-	// work that need not delay the first answer starts from it.
-	Ready func(addr string)
 }
 
 type nopRecorder struct{}
@@ -108,20 +66,20 @@ type session struct {
 // Run serves until SIGTERM or SIGINT (graceful: stop accepting, drain up to
 // shutdown_timeout, exit 0), ctx ends, or serving fails. A second SIGINT
 // during the drain forces the exit. SIGUSR2 and POST /api/restart restart
-// through o.Restarter.
-func Run(ctx context.Context, o Options) error {
-	cfg := o.Config
-	rec := o.Recorder
+// through d.Restarter.
+func Run(ctx context.Context, d Deps) error {
+	cfg := d.Config
+	rec := d.Recorder
 	if rec == nil {
 		rec = nopRecorder{}
 	}
-	lg := o.Log
+	lg := d.Log
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 
-	raw := o.Listener
+	raw := d.Listener
 	if raw == nil {
 		var err error
 		if raw, err = Listen(cfg.Addr); err != nil {
@@ -129,23 +87,15 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 	}
-	inflight := o.Inflight
-	if inflight == nil {
-		inflight = NewInflight()
+	if err := d.fill(); err != nil {
+		err = exitcode.Newf(exitcode.Failure, "%v", err)
+		rec.Exiting(diag.ReasonServeFailed, err.Error(), exitcode.Failure)
+		return err
 	}
-	csrf := NewCSRF()
-	auth := o.Auth
-	if auth == nil {
-		var err error
-		if auth, err = OpenAuth(cfg); err != nil {
-			err = exitcode.Newf(exitcode.Failure, "%v", err)
-			rec.Exiting(diag.ReasonServeFailed, err.Error(), exitcode.Failure)
-			return err
-		}
-	}
+	inflight := d.Inflight
 	restarts := make(chan string, 1)
 	requestRestart := func(reason string) bool {
-		if o.Restarter == nil {
+		if d.Restarter == nil {
 			return false
 		}
 		select {
@@ -157,28 +107,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	start := func(l net.Listener) *session {
 		ln := NewListener(l, cfg.MaxConns)
-		handler := NewServer(Deps{
-			Config:         cfg,
-			Log:            lg,
-			Version:        o.Version,
-			PID:            os.Getpid(),
-			Started:        o.Started,
-			Listener:       ln,
-			Inflight:       inflight,
-			CSRF:           csrf,
-			Platform:       o.Platform,
-			Restart:        o.Restart,
-			Diagnose:       o.Diagnose,
-			RequestRestart: requestRestart,
-			Updates:        o.Updates,
-			Extra:          o.Extra,
-			Report:         o.Report,
-			Watchdog:       o.Watchdog,
-			FollowLog:      o.FollowLog,
-			Auth:           auth,
-			LastFreeze:     o.LastFreeze,
-			Doctor:         o.Doctor,
-		})
+		handler := newServer(d, serving{ln: ln, restart: requestRestart})
 		ss := &session{ln: ln, done: make(chan error, 1), srv: &http.Server{
 			Handler:           handler,
 			ReadHeaderTimeout: cfg.ReadHeaderTime,
@@ -194,11 +123,11 @@ func Run(ctx context.Context, o Options) error {
 	ss := start(raw)
 	addr := ss.ln.Addr().String()
 	rec.Ready(addr)
-	lg.WithField("addr", addr).WithField("pid", os.Getpid()).WithField("version", o.Version).
+	lg.WithField("addr", addr).WithField("pid", d.PID).WithField("version", d.Version).
 		Infof("webui listening on http://%s", addr)
 	lg.Flush() // whoever waits for the server reads this line
-	if o.Ready != nil {
-		o.Ready(addr)
+	if d.Ready != nil {
+		d.Ready(addr)
 	}
 
 	// drain stops the current session, waiting for in-flight requests up
@@ -262,8 +191,8 @@ func Run(ctx context.Context, o Options) error {
 			rec.Exiting(diag.ReasonServeFailed, err.Error(), exitcode.Failure)
 			return err
 		case why := <-restarts:
-			lg.WithField("reason", why).WithField("strategy", o.Restart.Strategy).Info("restarting")
-			res, err := o.Restarter.Restart(ctx, why, handoff)
+			lg.WithField("reason", why).WithField("strategy", d.Restart.Strategy).Info("restarting")
+			res, err := d.Restarter.Restart(ctx, why, handoff)
 			if err != nil {
 				lg.WithField("reason", why).Errorf("restart failed, still serving: %v", err)
 				continue
@@ -279,8 +208,8 @@ func Run(ctx context.Context, o Options) error {
 			continue
 		}
 		intent := ""
-		if o.Intent != nil {
-			intent = o.Intent()
+		if d.Intent != nil {
+			intent = d.Intent()
 		}
 		lg.WithField("reason", reason).WithField("intent", intent).WithField("inflight", inflight.Count()).Info("shutting down: no new connections; draining requests")
 		return shutdown(ss, sigs, rec, lg, cfg.ShutdownTimeout, inflight, sig, reason, intent)

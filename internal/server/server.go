@@ -8,75 +8,126 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/gorilla/mux"
-	"github.com/sirupsen/logrus"
 
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/health"
+	"github.com/termux-webui/webui/internal/logging"
 	"github.com/termux-webui/webui/internal/platform"
 )
 
-// Deps is everything the handlers need. Values are read once at startup and
-// passed down; nothing reaches back into the command layer.
+// Deps is what `webui serve` runs with; each handler takes its share.
+// Values are read once at startup and passed down; nothing reaches back
+// into the command layer. Config and Log are required; a nil callback or
+// service turns its endpoint into a 404.
 type Deps struct {
-	Config   *config.Config
-	Log      logrus.FieldLogger
-	Version  string
-	PID      int
-	Started  time.Time
-	Listener *Listener // nil in handler tests: the accept check is skipped
+	Config  *config.Config
+	Log     *logging.Logger
+	Version string
+	Started time.Time
+	// PID is the process /health names; 0 is this one.
+	PID int
+	// Report is the platform report: its summary is in /health, all of
+	// it in GET /api/platform. Nil is empty.
+	Report  *platform.Report
+	Restart health.RestartInfo
+	// Recorder receives the lifecycle events diagnostics keep; nil drops them.
+	Recorder Recorder
+	// Inflight tracks the requests being served; nil makes a new one.
 	Inflight *Inflight
-	CSRF     *CSRF
-	Platform health.Platform
-	Restart  health.RestartInfo
-	// Diagnose lists the lifetimes (id "") or details one (GET /api/diag).
-	Diagnose func(id string) (any, error)
-	// RequestRestart asks the serve loop to restart; false when restarts
-	// are unavailable or one is already pending.
-	RequestRestart func(reason string) bool
-	// Updates is the self-update service; nil answers 404.
-	Updates UpdateAPI
-	// Extra adds routes (test hooks, later features) to the router.
-	Extra func(r *mux.Router)
-	// Report is the full platform report (GET /api/platform); nil is empty.
-	Report *platform.Report
-	// Watchdog reads the watchdog's state (ctl); nil when unknown.
-	Watchdog func() any
-	// FollowLog emits the last lines of the JSON log and, with follow,
-	// what is appended later (across rotation) until ctx ends.
-	FollowLog func(ctx context.Context, lines int, follow bool, emit func(line string)) error
+	// CSRF makes and checks the CSRF token; nil makes a new one.
+	CSRF *CSRF
 	// Auth decides who gets in; nil opens the secrets of Config.StateDir.
 	Auth *Auth
-	// LastFreeze is the newest freeze or sleep (nil func or nil: none).
+	// Intent, when set, says why a SIGTERM came (ctl stop, restart, update)
+	// if someone announced it.
+	Intent func() string
+	// Listener, when set, is an already listening socket (handed over by
+	// the previous process image); otherwise Run listens on Config.Addr.
+	Listener net.Listener
+	// Restarter carries out restarts; nil disables them.
+	Restarter Restarter
+	// Lifetimes feeds GET /api/diag and the evidence bundle.
+	Lifetimes Lifetimes
+	// Updates is the self-update service (/api/updates/).
+	Updates UpdateAPI
+	// Extra adds routes (test hooks, later features) to the router.
+	Extra func(*mux.Router)
+	// LastFreeze is the newest freeze or sleep the server saw (/health?deep=1).
 	LastFreeze func() *diag.Freeze
-	// Doctor runs `webui doctor`'s checks (GET /api/doctor); nil answers 404.
+	// Doctor runs `webui doctor`'s checks (GET /api/doctor).
 	Doctor func(ctx context.Context, offline bool) any
+	// Watchdog reads the watchdog's state (ctl) for the status page.
+	Watchdog func() any
+	// FollowLog feeds the log view (GET /api/logs).
+	FollowLog FollowLog
+	// Ready, when set, runs once the server listens (with the address);
+	// work that need not delay the first answer starts from it.
+	Ready func(addr string)
 	// Apps are the hosted apps: their routes and /api/apps. nil: none.
 	Apps Apps
 }
 
-// NewServer builds the handler with every route and middleware.
-func NewServer(d Deps) http.Handler {
+// Lifetimes reads the lifetime records as `webui diagnose` judges them.
+type Lifetimes interface {
+	// List is every lifetime, newest first.
+	List() ([]diag.Lifetime, error)
+	// Find is one lifetime by id, pid or a unique prefix of an id.
+	Find(id string) (*diag.Lifetime, error)
+}
+
+// FollowLog emits the last lines of the JSON log and, with follow, what
+// is appended later (across rotation) until ctx ends.
+type FollowLog func(ctx context.Context, lines int, follow bool, emit func(line string)) error
+
+// fill gives the optional shared parts their defaults.
+func (d *Deps) fill() error {
 	if d.Inflight == nil {
 		d.Inflight = NewInflight()
 	}
 	if d.CSRF == nil {
 		d.CSRF = NewCSRF()
 	}
+	if d.PID == 0 {
+		d.PID = os.Getpid()
+	}
 	if d.Auth == nil {
 		a, err := OpenAuth(d.Config)
 		if err != nil {
-			panic("server: " + err.Error())
+			return err
 		}
 		d.Auth = a
 	}
+	return nil
+}
+
+// serving is what Run adds for one listening socket.
+type serving struct {
+	ln *Listener // nil in handler tests: the accept check is skipped
+	// restart asks the serve loop to restart; false when restarts are
+	// unavailable or one is already pending. Nil: unavailable.
+	restart func(reason string) bool
+}
+
+// NewServer builds the handler with every route and middleware, without
+// a listener of its own (tests, benchmarks): no accept check, no restarts.
+func NewServer(d Deps) http.Handler {
+	if err := d.fill(); err != nil {
+		panic("server: " + err.Error())
+	}
+	return newServer(d, serving{})
+}
+
+func newServer(d Deps, s serving) http.Handler {
 	front := newFrontDoor(d.Config.PublicURL)
 	r := mux.NewRouter()
-	addRoutes(r, d)
+	addRoutes(r, d, s)
 	if d.Extra != nil {
 		d.Extra(r)
 	}

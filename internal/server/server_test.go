@@ -9,15 +9,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sirupsen/logrus"
-
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/health"
+	"github.com/termux-webui/webui/internal/logging"
+	"github.com/termux-webui/webui/internal/platform"
 )
 
 func testDeps(t *testing.T) Deps {
-	l := logrus.New()
-	l.Out = &strings.Builder{}
+	l, err := logging.New(logging.Options{Level: "info"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return Deps{
 		Config:  &config.Config{StateDir: t.TempDir(), AccessLog: true, StallAfter: time.Second, AllowedHosts: []string{"phone.lan"}},
 		Log:     l,
@@ -211,7 +213,7 @@ func TestHealthHandler(t *testing.T) {
 func TestShallowHealthDocument(t *testing.T) {
 	d := testDeps(t)
 	d.Started = time.Now().Add(-90 * time.Second)
-	d.Platform = health.Platform{OS: "linux", Supervisor: health.SupervisorRunit}
+	d.Report = &platform.Report{GOOS: "linux", Supervisor: health.SupervisorRunit}
 	d.Restart = health.RestartInfo{Strategy: health.StrategyExec, Why: "because"}
 	h := NewServer(d)
 	get := func(path string) health.Doc {

@@ -42,20 +42,20 @@ type UpdateRequest struct {
 // that holds an update back.
 const updateStatusPath = "/api/updates/status"
 
-func handleUpdateCheck(d Deps) http.Handler {
+func handleUpdateCheck(updates UpdateAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d.Updates == nil {
+		if updates == nil {
 			writeError(w, http.StatusNotFound, "updates are not available in this server")
 			return
 		}
 		force := r.URL.Query().Get("force") == "1"
-		writeJSON(w, http.StatusOK, d.Updates.UpdateCheck(r.Context(), force))
+		writeJSON(w, http.StatusOK, updates.UpdateCheck(r.Context(), force))
 	})
 }
 
-func handleUpdateApply(d Deps) http.Handler {
+func handleUpdateApply(updates UpdateAPI, inflight *Inflight, restart func(reason string) bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d.Updates == nil {
+		if updates == nil {
 			writeError(w, http.StatusNotFound, "updates are not available in this server")
 			return
 		}
@@ -69,7 +69,7 @@ func handleUpdateApply(d Deps) http.Handler {
 			return
 		}
 		if !req.Force {
-			if n := streams(d.Inflight); n > 0 {
+			if n := streams(inflight); n > 0 {
 				writeError(w, http.StatusConflict, fmt.Sprintf("%d streaming requests are open; an update restarts the server and would cut them. Retry when they end, or send {\"force\":true}", n))
 				return
 			}
@@ -77,8 +77,8 @@ func handleUpdateApply(d Deps) http.Handler {
 		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 			req.HealthAddr = a.String()
 		}
-		req.Restart = d.RequestRestart
-		doc, err := d.Updates.UpdateApply(r.Context(), req)
+		req.Restart = restart
+		doc, err := updates.UpdateApply(r.Context(), req)
 		if err != nil {
 			code := http.StatusInternalServerError
 			var hs interface{ HTTPStatus() int }
@@ -117,14 +117,14 @@ const (
 // per change. The tracker marks ?stream=1 requests as streams. The stream
 // ends once the state is "restarting", or when the server drains: this
 // server is about to go, and the console reconnects to the next one.
-func handleUpdateStatus(d Deps) http.Handler {
+func handleUpdateStatus(updates UpdateAPI, inflight *Inflight) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d.Updates == nil {
+		if updates == nil {
 			writeError(w, http.StatusNotFound, "updates are not available in this server")
 			return
 		}
 		if r.URL.Query().Get("stream") != "1" && !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
-			doc, _ := d.Updates.UpdateStatus()
+			doc, _ := updates.UpdateStatus()
 			writeJSON(w, http.StatusOK, doc)
 			return
 		}
@@ -146,12 +146,12 @@ func handleUpdateStatus(d Deps) http.Handler {
 		defer tick.Stop()
 		end := time.NewTimer(streamMaxAge)
 		defer end.Stop()
-		ending := d.Inflight.Ending()
+		ending := inflight.Ending()
 		var last []byte
 		lastWrite := time.Now()
 		// send writes the status if it changed; false ends the stream.
 		send := func() bool {
-			doc, state := d.Updates.UpdateStatus()
+			doc, state := updates.UpdateStatus()
 			b, err := json.Marshal(doc)
 			if err != nil {
 				return false

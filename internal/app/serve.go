@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"syscall"
 
 	"github.com/gorilla/mux"
 
@@ -149,6 +150,9 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	}
 	updates, settleUpdates := startUpdates(ctx, cfg, rec, lg, strategy, report.Android.Value)
 
+	hosted := openApps(cfg, lg, report.Android.Value, authz)
+	defer hosted.Close() // a restart or an update: the next webui adopts the apps
+
 	var extra func(*mux.Router)
 	if testhooks.Routes != nil {
 		extra = func(r *mux.Router) { testhooks.Routes(r, lg) }
@@ -178,6 +182,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		// a log: a supervisor's or ctl's console log would keep the token.
 		Ready: func(addr string) {
 			// Off the startup path: old lifetime records, update housekeeping.
+			diag.Go("apps", hosted.Start)
 			diag.Go("after listen", func() {
 				if err := rec.PruneOld(); err != nil {
 					lg.Warn(err)
@@ -188,6 +193,8 @@ func Serve(ctx context.Context, env Env, args []string) error {
 				fmt.Fprintf(env.Stdout, "\n  webui is running. Open this link to sign in:\n\n    %s\n\n", SignInURL(addr, authz.Store().Token()))
 			}
 		},
+		Apps:    hosted,
+		Stopped: func(sig syscall.Signal, intent string) { stopApps(hosted, sig, intent, lg) },
 		// Freezes (/health?deep=1) and the doctor's checks (/api/doctor).
 		LastFreeze: freezes.Last,
 		Doctor: func(ctx context.Context, offline bool) any {

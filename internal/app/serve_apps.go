@@ -1,6 +1,10 @@
 package app
 
 import (
+	"context"
+	"syscall"
+	"time"
+
 	"github.com/termux-webui/webui/internal/apps"
 	"github.com/termux-webui/webui/internal/apps/host"
 	"github.com/termux-webui/webui/internal/apps/proxy"
@@ -27,4 +31,23 @@ func openApps(cfg *config.Config, lg *logging.Logger, android bool, authz *serve
 			ErrorLog:         lg,
 		},
 	})
+}
+
+// appsStopTimeout bounds how long stopping webui waits for its apps.
+const appsStopTimeout = 30 * time.Second
+
+// stopApps stops the apps when webui stops for good: `webui ctl stop`, or
+// Ctrl-C in a terminal. A bare SIGTERM (a supervisor's stop or restart, a
+// hung server killed by the watchdog) leaves them running for the next
+// webui to adopt: apps outlive webui's restarts, and a supervisor's
+// restart looks like a stop.
+func stopApps(h *host.Host, sig syscall.Signal, intent string, lg *logging.Logger) {
+	if intent != "ctl stop" && sig != syscall.SIGINT {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), appsStopTimeout)
+	defer cancel()
+	if err := h.StopAll(ctx); err != nil {
+		lg.Warnf("stopping the apps: %v", err)
+	}
 }

@@ -212,7 +212,11 @@ func Run(ctx context.Context, d Deps) error {
 			intent = d.Intent()
 		}
 		lg.WithField("reason", reason).WithField("intent", intent).WithField("inflight", inflight.Count()).Info("shutting down: no new connections; draining requests")
-		return shutdown(ss, sigs, rec, lg, cfg.ShutdownTimeout, inflight, sig, reason, intent)
+		err := shutdown(ss, sigs, rec, lg, cfg.ShutdownTimeout, inflight, sig, reason, intent)
+		if d.Stopped != nil {
+			d.Stopped(sig, intent)
+		}
+		return err
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -72,6 +73,9 @@ type Deps struct {
 	Ready func(addr string)
 	// Apps are the hosted apps: their routes and /api/apps. nil: none.
 	Apps Apps
+	// Stopped, when set, runs once a shutdown (not a restart) has drained,
+	// with the signal and the announced intent (e.g. "ctl stop").
+	Stopped func(sig syscall.Signal, intent string)
 }
 
 // Lifetimes reads the lifetime records as `webui diagnose` judges them.

@@ -173,7 +173,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		Extra:     extra,
 		// The console's status page, evidence bundle and log view.
 		Report:   &report,
-		Watchdog: func() any { return inst.Watchdog() },
+		Watchdog: inst.Watchdog,
 		FollowLog: func(ctx context.Context, lines int, follow bool, emit func(string)) error {
 			return ctl.Logs(ctx, paths.Log(cfg.LogDir).Server(), ctl.LogOptions{Lines: lines, Follow: follow}, emit)
 		},
@@ -197,7 +197,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		Stopped: func(sig syscall.Signal, intent string) { stopApps(hosted, sig, intent, lg) },
 		// Freezes (/health?deep=1) and the doctor's checks (/api/doctor).
 		LastFreeze: freezes.Last,
-		Doctor: func(ctx context.Context, offline bool) any {
+		Doctor: func(ctx context.Context, offline bool) doctor.Report {
 			return doctor.Run(ctx, doctorProbes(cfg, inst, report, env.Getenv, offline))
 		},
 	})

@@ -18,7 +18,7 @@ type settledUpdates struct {
 
 var _ server.UpdateAPI = (*settledUpdates)(nil)
 
-func (u *settledUpdates) UpdateCheck(ctx context.Context, force bool) any {
+func (u *settledUpdates) UpdateCheck(ctx context.Context, force bool) update.CheckResult {
 	select {
 	case <-u.settled:
 	case <-ctx.Done():
@@ -26,24 +26,19 @@ func (u *settledUpdates) UpdateCheck(ctx context.Context, force bool) any {
 	return u.Check(ctx, force)
 }
 
-func (u *settledUpdates) UpdateApply(ctx context.Context, req server.UpdateRequest) (any, error) {
+func (u *settledUpdates) UpdateApply(ctx context.Context, req server.UpdateRequest) (update.Status, error) {
 	select {
 	case <-u.settled:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return update.Status{}, ctx.Err()
 	}
-	st, err := u.Apply(ctx, update.ApplyRequest{
+	return u.Apply(ctx, update.ApplyRequest{
 		Force: req.Force, AllowDowngrade: req.AllowDowngrade,
 		Restart: req.Restart, HealthAddr: req.HealthAddr,
 	})
-	if err != nil {
-		return nil, err
-	}
-	return st, nil
 }
 
-func (u *settledUpdates) UpdateStatus() (any, string) {
+func (u *settledUpdates) UpdateStatus() update.Status {
 	<-u.settled
-	st := u.Status()
-	return st, st.State
+	return u.Status()
 }

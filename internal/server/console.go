@@ -11,6 +11,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"github.com/termux-webui/webui/internal/auth"
+	"github.com/termux-webui/webui/internal/ctl"
 
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/health"
@@ -44,14 +45,14 @@ type Hint struct {
 // prints it, plus the watchdog's state and the hints that apply.
 type platformDoc struct {
 	platform.Report
-	Restart  health.RestartInfo `json:"restart"`
-	Watchdog any                `json:"watchdog"`
-	Hints    []Hint             `json:"hints"`
+	Restart  health.RestartInfo  `json:"restart"`
+	Watchdog *ctl.WatchdogStatus `json:"watchdog"`
+	Hints    []Hint              `json:"hints"`
 }
 
 // platformStatus makes the platform document, asking the watchdog's
 // state afresh each time.
-func platformStatus(report *platform.Report, restart health.RestartInfo, watchdog func() any) func() platformDoc {
+func platformStatus(report *platform.Report, restart health.RestartInfo, watchdog func() ctl.WatchdogStatus) func() platformDoc {
 	return func() platformDoc {
 		doc := platformDoc{Restart: restart, Hints: []Hint{}}
 		if report != nil {
@@ -59,7 +60,8 @@ func platformStatus(report *platform.Report, restart health.RestartInfo, watchdo
 			doc.Hints = Hints(*report)
 		}
 		if watchdog != nil {
-			doc.Watchdog = watchdog()
+			w := watchdog()
+			doc.Watchdog = &w
 		}
 		return doc
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
@@ -168,7 +169,7 @@ func TestPlatformEndpoint(t *testing.T) {
 	d := testDeps(t)
 	d.Report = &platform.Report{GOOS: "android", GOARCH: "arm64", Termux: platform.Fact{Value: true}, Android: platform.Fact{Value: true}, AndroidVersion: "13", Supervisor: "none"}
 	d.Restart = health.RestartInfo{Strategy: health.StrategyDelayed, Why: "Android kills the restarted process"}
-	d.Watchdog = func() any { return map[string]any{"running": true, "pid": 7} }
+	d.Watchdog = func() ctl.WatchdogStatus { return ctl.WatchdogStatus{Running: true, PID: 7} }
 	c := newClient(t, d)
 	w := c.do("GET", "/api/platform", nil)
 	m := decode(t, w)

@@ -3,11 +3,13 @@ package server
 import (
 	"context"
 	"net/http"
+
+	"github.com/termux-webui/webui/internal/doctor"
 )
 
 // handleDoctor answers GET /api/doctor with `webui doctor --json`'s
 // document; ?offline=1 skips the network steps.
-func handleDoctor(run func(ctx context.Context, offline bool) any) http.Handler {
+func handleDoctor(run func(ctx context.Context, offline bool) doctor.Report) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if run == nil {
 			writeError(w, http.StatusNotFound, "doctor is not available")

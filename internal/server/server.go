@@ -17,7 +17,9 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/doctor"
 	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/logging"
 	"github.com/termux-webui/webui/internal/platform"
@@ -63,9 +65,9 @@ type Deps struct {
 	// LastFreeze is the newest freeze or sleep the server saw (/health?deep=1).
 	LastFreeze func() *diag.Freeze
 	// Doctor runs `webui doctor`'s checks (GET /api/doctor).
-	Doctor func(ctx context.Context, offline bool) any
+	Doctor func(ctx context.Context, offline bool) doctor.Report
 	// Watchdog reads the watchdog's state (ctl) for the status page.
-	Watchdog func() any
+	Watchdog func() ctl.WatchdogStatus
 	// FollowLog feeds the log view (GET /api/logs).
 	FollowLog FollowLog
 	// Ready, when set, runs once the server listens (with the address);

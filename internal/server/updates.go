@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/termux-webui/webui/internal/update"
 )
 
 // UpdateAPI is the self-update service behind /api/updates/ (internal/update
@@ -17,12 +19,12 @@ import (
 type UpdateAPI interface {
 	// UpdateCheck asks the release feed (or a cached answer, unless
 	// force) whether a newer version exists.
-	UpdateCheck(ctx context.Context, force bool) any
+	UpdateCheck(ctx context.Context, force bool) update.CheckResult
 	// UpdateApply starts an update and returns its status. Errors that
 	// carry an HTTPStatus() say which code to answer with.
-	UpdateApply(ctx context.Context, req UpdateRequest) (any, error)
-	// UpdateStatus is the current status document and its state.
-	UpdateStatus() (doc any, state string)
+	UpdateApply(ctx context.Context, req UpdateRequest) (update.Status, error)
+	// UpdateStatus is the current status.
+	UpdateStatus() update.Status
 }
 
 // UpdateRequest is a POST /api/updates/apply.
@@ -124,8 +126,7 @@ func handleUpdateStatus(updates UpdateAPI, inflight *Inflight) http.Handler {
 			return
 		}
 		if r.URL.Query().Get("stream") != "1" && !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
-			doc, _ := updates.UpdateStatus()
-			writeJSON(w, http.StatusOK, doc)
+			writeJSON(w, http.StatusOK, updates.UpdateStatus())
 			return
 		}
 		fl, ok := w.(http.Flusher)
@@ -151,7 +152,7 @@ func handleUpdateStatus(updates UpdateAPI, inflight *Inflight) http.Handler {
 		lastWrite := time.Now()
 		// send writes the status if it changed; false ends the stream.
 		send := func() bool {
-			doc, state := updates.UpdateStatus()
+			doc := updates.UpdateStatus()
 			b, err := json.Marshal(doc)
 			if err != nil {
 				return false
@@ -169,7 +170,7 @@ func handleUpdateStatus(updates UpdateAPI, inflight *Inflight) http.Handler {
 				fl.Flush()
 				lastWrite = time.Now()
 			}
-			return state != "restarting"
+			return doc.State != update.StateRestarting
 		}
 		for send() {
 			select {

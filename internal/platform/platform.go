@@ -90,5 +90,3 @@ func CurrentEnv() Env {
 	}
 }
 
-// Current is Detect for the running process.
-func Current() Report { return Detect(CurrentEnv()) }

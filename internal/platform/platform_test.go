@@ -394,9 +394,9 @@ func TestSummaryAndJSON(t *testing.T) {
 }
 
 func TestCurrent(t *testing.T) {
-	r := Current()
+	r := Detect(CurrentEnv())
 	if r.GOOS != runtime.GOOS || r.GOARCH != runtime.GOARCH {
-		t.Errorf("Current() = %s/%s", r.GOOS, r.GOARCH)
+		t.Errorf("Detect(CurrentEnv()) = %s/%s", r.GOOS, r.GOARCH)
 	}
 	if s, why := r.Strategy("auto"); s == "" || why == "" {
 		t.Errorf("Strategy = %q, %q", s, why)

@@ -11,12 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/termux-webui/webui/internal/paths"
-
 	"github.com/termux-webui/webui/internal/app"
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 )
 

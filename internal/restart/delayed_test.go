@@ -13,11 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/termux-webui/webui/internal/handoff"
-	"github.com/termux-webui/webui/internal/paths"
-
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/handoff"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
 )

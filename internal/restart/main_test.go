@@ -17,13 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/handoff"
 	"github.com/termux-webui/webui/internal/health"
+	"github.com/termux-webui/webui/internal/proc"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/termux-webui/webui/internal/diag"
-	"github.com/termux-webui/webui/internal/proc"
 )
 
 // envRole makes the test binary play a part instead of running the tests:

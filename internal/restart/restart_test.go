@@ -20,18 +20,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/termux-webui/webui/internal/handoff"
-	"github.com/termux-webui/webui/internal/health"
-	"github.com/termux-webui/webui/internal/paths"
-
-	"golang.org/x/sys/unix"
-
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
+	"github.com/termux-webui/webui/internal/handoff"
+	"github.com/termux-webui/webui/internal/health"
+	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/platform"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
+
+	"golang.org/x/sys/unix"
 )
 
 // newRecorder is a lifetime record in a temp state dir.

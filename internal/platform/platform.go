@@ -89,4 +89,3 @@ func CurrentEnv() Env {
 		PPID:     os.Getppid(),
 	}
 }
-

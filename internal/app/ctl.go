@@ -53,26 +53,9 @@ does not answer.
 // Ctl is `webui ctl`: start, stop, restart, status and logs of the server
 // running in the background.
 func Ctl(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, ctlUsageText)
-		return exitcode.Newf(exitcode.Usage, "which command? start, stop, restart, status or logs")
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(env.Stdout, ctlUsageText)
-		return errHelp
-	case "start":
-		return ctlStart(ctx, env, args[1:])
-	case "stop":
-		return ctlStop(ctx, env, args[1:])
-	case "restart":
-		return ctlRestart(ctx, env, args[1:])
-	case "status":
-		return ctlStatus(ctx, env, args[1:])
-	case "logs":
-		return ctlLogs(ctx, env, args[1:])
-	}
-	return exitcode.Newf(exitcode.Usage, "unknown command %q: start, stop, restart, status or logs (see `webui ctl --help`)", args[0])
+	return dispatch(ctx, env, "ctl", ctlUsageText, args, []subcommand{
+		{"start", ctlStart}, {"stop", ctlStop}, {"restart", ctlRestart}, {"status", ctlStatus}, {"logs", ctlLogs},
+	})
 }
 
 // ctlSettings registers the settings flags on fs, as every command that

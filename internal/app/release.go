@@ -40,26 +40,13 @@ Publish the apt repository (see "Publishing the apt repository" in README):
 
 // Release is `webui release`: the publisher's tools.
 func Release(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, releaseUsageText)
-		return exitcode.Newf(exitcode.Usage, "which command? keygen, manifest, sign, apt-key or repo")
+	noCtx := func(f func(Env, []string) error) func(context.Context, Env, []string) error {
+		return func(_ context.Context, env Env, args []string) error { return f(env, args) }
 	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(env.Stdout, releaseUsageText)
-		return errHelp
-	case "keygen":
-		return releaseKeygen(env, args[1:])
-	case "manifest":
-		return releaseManifest(env, args[1:])
-	case "sign":
-		return releaseSign(env, args[1:])
-	case "apt-key":
-		return releaseAptKey(env, args[1:])
-	case "repo":
-		return releaseRepo(env, args[1:])
-	}
-	return exitcode.Newf(exitcode.Usage, "unknown command %q: keygen, manifest, sign, apt-key or repo (see `webui release --help`)", args[0])
+	return dispatch(ctx, env, "release", releaseUsageText, args, []subcommand{
+		{"keygen", noCtx(releaseKeygen)}, {"manifest", noCtx(releaseManifest)}, {"sign", noCtx(releaseSign)},
+		{"apt-key", noCtx(releaseAptKey)}, {"repo", noCtx(releaseRepo)},
+	})
 }
 
 func releaseKeygen(env Env, args []string) error {

@@ -43,24 +43,10 @@ Every command takes the settings flags (--config, --state-dir, --update-url,
 
 // Update is `webui update`.
 func Update(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, updateUsageText)
-		return exitcode.Newf(exitcode.Usage, "which command? check, apply or status")
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(env.Stdout, updateUsageText)
-		return errHelp
-	case "check":
-		return updateCheck(ctx, env, args[1:])
-	case "apply":
-		return updateApply(ctx, env, args[1:])
-	case "status":
-		return updateStatus(env, args[1:])
-	case "confirm":
-		return updateConfirm(ctx, env, args[1:])
-	}
-	return exitcode.Newf(exitcode.Usage, "unknown command %q: check, apply or status (see `webui update --help`)", args[0])
+	return dispatch(ctx, env, "update", updateUsageText, args, []subcommand{
+		{"check", updateCheck}, {"apply", updateApply},
+		{"status", func(_ context.Context, env Env, args []string) error { return updateStatus(env, args) }},
+	}, subcommand{"confirm", updateConfirm})
 }
 
 // updateLog prints the service's warnings; its progress lines are the

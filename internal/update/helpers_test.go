@@ -1,9 +1,6 @@
 package update
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
@@ -18,6 +15,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/debfile/debtest"
 	"github.com/termux-webui/webui/internal/diag"
 )
 
@@ -177,32 +175,11 @@ func (r *fakeRecorder) steps() []string {
 func makeDeb(t *testing.T, path, pkg, version, arch string) []byte {
 	t.Helper()
 	control := fmt.Sprintf("Package: %s\nVersion: %s\nArchitecture: %s\nMaintainer: test\nDescription: test\n", pkg, version, arch)
-	tgz := func(name, body string) []byte {
-		var buf bytes.Buffer
-		gz := gzip.NewWriter(&buf)
-		tw := tar.NewWriter(gz)
-		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
-		tw.Write([]byte(body))
-		tw.Close()
-		gz.Close()
-		return buf.Bytes()
-	}
-	var ar bytes.Buffer
-	ar.WriteString("!<arch>\n")
-	member := func(name string, data []byte) {
-		fmt.Fprintf(&ar, "%-16s%-12d%-6d%-6d%-8s%-10d`\n", name, 0, 0, 0, "100644", len(data))
-		ar.Write(data)
-		if len(data)%2 == 1 {
-			ar.WriteByte('\n')
-		}
-	}
-	member("debian-binary", []byte("2.0\n"))
-	member("control.tar.gz", tgz("./control", control))
-	member("data.tar.gz", tgz("./usr/bin/webui", "binary "+version))
+	deb := debtest.Build(control, "./usr/bin/webui", "binary "+version)
 	if path != "" {
-		if err := os.WriteFile(path, ar.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(path, deb, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return ar.Bytes()
+	return deb
 }

@@ -82,9 +82,15 @@ func Token(_ context.Context, env Env, args []string) error {
 	return nil
 }
 
-// printSignIn prints the sign-in link; a token it cannot read (another
-// account's state dir) is a note, not a failure of the start.
+// printSignIn prints the sign-in link on a terminal; elsewhere (a boot
+// script's log, a pipe) it says how to get it, so the token never lands in
+// a file. A token it cannot read (another account's state dir) is a note,
+// not a failure of the start.
 func printSignIn(env Env, cfg *config.Config, addr string) {
+	if !isTerminal(env.Stdout) {
+		fmt.Fprintln(env.Stdout, "sign in: run `webui url` for the link (not printed here: this output is not a terminal)")
+		return
+	}
 	tok, err := auth.LoadOrCreateToken(paths.State(cfg.StateDir).Token())
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "webui ctl: cannot read the access token: %v\n", err)

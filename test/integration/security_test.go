@@ -15,9 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/termux-webui/webui/internal/paths"
+	"github.com/termux-webui/webui/test/harness"
 )
 
 // Each test here is an attack from the security review, run against the
@@ -254,28 +253,7 @@ func runCLIStdin(t *testing.T, stdin string, args ...string) (int, string, strin
 
 // openPTY returns a pseudo-terminal pair: webui serve prints the sign-in
 // link only to a terminal, never into a log.
-func openPTY(t *testing.T) (master, slave *os.File) {
-	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
-	}
-	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
-	if err == nil {
-		err = unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0)
-	}
-	if err != nil {
-		m.Close()
-		t.Skipf("pty: %v", err)
-	}
-	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		m.Close()
-		t.Skipf("pty: %v", err)
-	}
-	t.Cleanup(func() { m.Close(); s.Close() })
-	return m, s
-}
+func openPTY(t *testing.T) (master, slave *os.File) { return harness.OpenPTY(t) }
 
 func TestServePrintsSignInLink(t *testing.T) {
 	t.Parallel()

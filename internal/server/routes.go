@@ -4,13 +4,11 @@ import (
 	"net/http"
 
 	"github.com/gorilla/mux"
-
-	"github.com/termux-webui/webui/web"
 )
 
 // addRoutes is the one place every route is listed.
-func addRoutes(r *mux.Router, d Deps) {
-	r.Handle("/health", handleHealth(d)).Methods(http.MethodGet, http.MethodHead)
+func addRoutes(r *mux.Router, d Deps, hot *hotRoutes) {
+	r.Handle("/health", hot.exact["/health"]).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/csrf", handleCSRF(d.CSRF)).Methods(http.MethodGet)
 	r.Handle("/api/diag", handleDiag(d.Diagnose)).Methods(http.MethodGet)
 	r.Handle("/api/doctor", handleDoctor(d.Doctor)).Methods(http.MethodGet)
@@ -28,9 +26,9 @@ func addRoutes(r *mux.Router, d Deps) {
 	r.Handle("/api/login", handleLogin(d.Auth)).Methods(http.MethodPost)
 	r.Handle("/api/logout", handleLogout(d.Auth)).Methods(http.MethodPost)
 	r.Handle(LoginPath, handleTokenLink(d.Auth)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/", web.Index()).Methods(http.MethodGet, http.MethodHead)
-	r.PathPrefix("/assets/").Handler(web.Assets()).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/manifest.webmanifest", web.Manifest()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/", hot.exact["/"]).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/assets/").Handler(hot.assets).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/manifest.webmanifest", hot.exact["/manifest.webmanifest"]).Methods(http.MethodGet, http.MethodHead)
 	r.PathPrefix("/api/").Handler(handleAPINotFound())
 	r.NotFoundHandler = handleNotFound()
 	r.MethodNotAllowedHandler = handleMethodNotAllowed()

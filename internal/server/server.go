@@ -78,12 +78,16 @@ func NewServer(d Deps) http.Handler {
 		d.Auth = a
 	}
 	front := newFrontDoor(d.Config.PublicURL)
-	r := mux.NewRouter()
-	addRoutes(r, d)
-	if d.Extra != nil {
-		d.Extra(r)
-	}
-	var h http.Handler = r
+	hot := newHotRoutes(d)
+	hot.routeLater(func() *mux.Router {
+		r := mux.NewRouter()
+		addRoutes(r, d, hot)
+		if d.Extra != nil {
+			d.Extra(r)
+		}
+		return r
+	})
+	var h http.Handler = hot
 	h = checkCSRF(d.CSRF, front, h)
 	h = limitBody(d.Config.ReadBodyTimeout, h)
 	h = requireAuth(d.Auth, h)

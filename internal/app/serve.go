@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"time"
 
 	"github.com/gorilla/mux"
 
@@ -184,16 +183,8 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		// In a terminal, print the sign-in link, as Jupyter does. Never in
 		// a log: a supervisor's or ctl's console log would keep the token.
 		Ready: func(addr string) {
-			// Off the startup path: old lifetime records, update
-			// housekeeping. They wait for the first answer (a restart's
-			// waiting clients, a watchdog's probe), or housekeepingAfter.
+			// Off the startup path: old lifetime records, update housekeeping.
 			diag.Go("after listen", func() {
-				t := time.NewTimer(housekeepingAfter)
-				select {
-				case <-inflight.FirstDone():
-				case <-t.C:
-				}
-				t.Stop()
 				if err := rec.PruneOld(); err != nil {
 					lg.Warn(err)
 				}
@@ -214,10 +205,6 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	}
 	return nil
 }
-
-// housekeepingAfter is how long the start-up housekeeping waits at most
-// for the first answer; update API calls wait for it.
-const housekeepingAfter = 200 * time.Millisecond
 
 // syncedLog writes each restart line out at once, with every buffered line
 // before it: an exec restart replaces the process image right after its

@@ -62,24 +62,3 @@ func TestHotRoutesAnswerAsTheRouter(t *testing.T) {
 		t.Errorf("the router's routes still need a sign-in: %d %s", w.Code, w.Body)
 	}
 }
-
-// FirstDone closes with the first answered request, not before.
-func TestInflightFirstDone(t *testing.T) {
-	d := testDeps(t)
-	d.Inflight = NewInflight()
-	h := NewServer(d)
-	select {
-	case <-d.Inflight.FirstDone():
-		t.Fatal("closed before any request")
-	default:
-	}
-	r := httptest.NewRequest("GET", "/health", nil)
-	r.Host = "localhost"
-	h.ServeHTTP(httptest.NewRecorder(), r)
-	select {
-	case <-d.Inflight.FirstDone():
-	default:
-		t.Fatal("still open after the first answer")
-	}
-	h.ServeHTTP(httptest.NewRecorder(), r) // and stays closed
-}

@@ -17,9 +17,6 @@ type Inflight struct {
 	n    atomic.Int64
 	// ending is closed when the server begins to drain (EndStreams).
 	ending chan struct{}
-	// first is closed when the first request has been answered.
-	first     chan struct{}
-	firstOnce sync.Once
 }
 
 // InflightRequest is one request being served.
@@ -33,12 +30,8 @@ type InflightRequest struct {
 
 // NewInflight returns an empty tracker.
 func NewInflight() *Inflight {
-	return &Inflight{reqs: map[uint64]InflightRequest{}, ending: make(chan struct{}), first: make(chan struct{})}
+	return &Inflight{reqs: map[uint64]InflightRequest{}, ending: make(chan struct{})}
 }
-
-// FirstDone is closed once the first request has been answered: work that
-// need not compete with it waits for it.
-func (f *Inflight) FirstDone() <-chan struct{} { return f.first }
 
 // Ending is closed when the server begins to drain: streaming handlers
 // (server-sent events) return then, so a restart or stop does not wait
@@ -78,7 +71,6 @@ func (f *Inflight) done(id uint64) {
 	delete(f.reqs, id)
 	f.mu.Unlock()
 	f.n.Add(-1)
-	f.firstOnce.Do(func() { close(f.first) })
 }
 
 // Count is the number of requests in flight.

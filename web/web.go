@@ -46,6 +46,7 @@ type file struct {
 	// one (canonical keys, a fresh slice each) was a noticeable part of
 	// answering a small file.
 	hdr, gzHdr []header
+	clen       []string // the identity copy's Content-Length
 }
 
 // header is one canonical header with its value slice, shared by every
@@ -65,6 +66,7 @@ func headers(kv ...string) []header {
 
 // responseHeaders are f's headers for the identity and the gzip copy.
 func (f *file) responseHeaders() {
+	f.clen = []string{strconv.Itoa(len(f.data))}[:1:1]
 	common := []string{"Content-Type", f.ctype, "Cache-Control", "no-cache", "X-Content-Type-Options", "nosniff",
 		"Referrer-Policy", "same-origin", "Content-Security-Policy", CSP, "X-Frame-Options", "DENY"}
 	if f.gz == nil {
@@ -138,13 +140,13 @@ func serve(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	h := w.Header()
-	body, hdr := f.data, f.hdr
+	body, hdr, clen := f.data, f.hdr, f.clen
 	// A range is of the identity bytes: resuming a download of a
 	// compressed copy is not worth the confusion it invites. So are write
 	// preconditions, whose 412 must not carry the gzip copy's length.
 	if f.gz != nil && r.Header.Get("Range") == "" && r.Header.Get("If-Match") == "" &&
 		r.Header.Get("If-Unmodified-Since") == "" && AcceptsGzip(r.Header.Values("Accept-Encoding")) {
-		body, hdr = f.gz, f.gzHdr
+		body, hdr, clen = f.gz, f.gzHdr, nil // gzHdr has its length
 	}
 	for _, kv := range hdr {
 		if old := h[kv.key]; kv.key == "Vary" && len(old) > 0 {
@@ -153,7 +155,31 @@ func serve(w http.ResponseWriter, r *http.Request, name string) {
 		}
 		h[kv.key] = kv.val
 	}
+	if unconditional(r) {
+		// What ServeContent answers to a plain GET, without its checks.
+		h["Accept-Ranges"] = acceptRanges
+		if clen != nil {
+			h["Content-Length"] = clen
+		}
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(body)
+		}
+		return
+	}
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
+}
+
+var acceptRanges = []string{"bytes"}[:1:1]
+
+// unconditional: no Range or precondition that ServeContent would weigh.
+func unconditional(r *http.Request) bool {
+	for _, k := range [...]string{"Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range"} {
+		if _, ok := r.Header[k]; ok {
+			return false
+		}
+	}
+	return true
 }
 
 // Index serves the console's page.

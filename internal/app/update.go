@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/ctl"
 	"github.com/termux-webui/webui/internal/diag"
@@ -147,17 +145,10 @@ func updateApply(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var bar *progressbar.ProgressBar
+	bar := &progress{w: env.Stderr}
 	req := update.ApplyRequest{
 		AllowDowngrade: *allowDowngrade, From: *from, Sig: *sig, Server: srv,
-		Progress: func(n, total int64) {
-			if bar == nil {
-				bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(env.Stderr), progressbar.OptionShowBytes(true),
-					progressbar.OptionSetDescription("downloading"), progressbar.OptionThrottle(100*time.Millisecond),
-					progressbar.OptionSetWidth(24), progressbar.OptionOnCompletion(func() { fmt.Fprintln(env.Stderr) }))
-			}
-			_ = bar.Set64(n)
-		},
+		Progress: bar.set,
 	}
 	if !*yes {
 		if !isTerminal(env.Stdin) {
@@ -185,9 +176,7 @@ func updateApply(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "updating webui %s → %s (%s)\n", job.From(), job.To(), job.Method())
 	if err := job.Run(ctx); err != nil {
-		if bar != nil {
-			_ = bar.Exit()
-		}
+		bar.stop()
 		return exitcode.New(exitcode.Failure, err)
 	}
 	if srv == nil {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -63,11 +64,13 @@ func measureGap(every, mono, boot time.Duration) (frozen, slept time.Duration) {
 	return frozen, slept
 }
 
-// clocks reads CLOCK_MONOTONIC and CLOCK_BOOTTIME.
+// clocks reads CLOCK_MONOTONIC and CLOCK_BOOTTIME. clock_gettime never
+// blocks, so it is made as a raw syscall: the runtime's entry to a
+// syscall would wake its sleeping monitor thread (sysmon) on every check.
 func clocks() (mono, boot time.Duration) {
 	var m, b unix.Timespec
-	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &m)
-	_ = unix.ClockGettime(unix.CLOCK_BOOTTIME, &b)
+	unix.RawSyscall(unix.SYS_CLOCK_GETTIME, unix.CLOCK_MONOTONIC, uintptr(unsafe.Pointer(&m)), 0)
+	unix.RawSyscall(unix.SYS_CLOCK_GETTIME, unix.CLOCK_BOOTTIME, uintptr(unsafe.Pointer(&b)), 0)
 	return time.Duration(m.Nano()), time.Duration(b.Nano())
 }
 
@@ -101,11 +104,11 @@ func (w *FreezeWatcher) Last() *Freeze {
 	return &f
 }
 
-// Run watches until ctx ends. It uses a timer it resets after each wake,
-// not a ticker: a ticker delivers the tick it missed during a freeze and
-// would blur the next measurement. (A thread blocked in clock_nanosleep
-// instead measured 50% dearer in the idle server: its return and re-entry
-// wake sysmon and hand the P around.)
+// Run watches until ctx ends. It waits for a one-shot timer it re-arms
+// after each wake, not a ticker: a ticker delivers the tick it missed
+// during a freeze and would blur the next measurement. The timer is a
+// timerfd in the runtime's poller where the kernel has one (see
+// newFreezeWaker); a Go timer otherwise.
 func (w *FreezeWatcher) Run(ctx context.Context) {
 	every, read, now := w.Every, w.Clocks, w.Now
 	if every <= 0 {
@@ -117,15 +120,10 @@ func (w *FreezeWatcher) Run(ctx context.Context) {
 	if now == nil {
 		now = time.Now
 	}
-	t := time.NewTimer(every)
-	defer t.Stop()
+	wake := newFreezeWaker(ctx, every)
+	defer wake.stop()
 	mono0, boot0 := read()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	for wake.wait(ctx) {
 		mono, boot := read()
 		frozen, slept := measureGap(every, mono-mono0, boot-boot0)
 		mono0, boot0 = mono, boot
@@ -138,7 +136,7 @@ func (w *FreezeWatcher) Run(ctx context.Context) {
 		if frozen > 0 {
 			w.note(Freeze{Kind: FreezeKindFreeze, At: end.Add(-frozen), DurationS: roundS(frozen)})
 		}
-		t.Reset(every)
+		wake.arm()
 	}
 }
 

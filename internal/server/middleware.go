@@ -133,7 +133,8 @@ func track(f *Inflight, next http.Handler) http.Handler {
 			Path:    r.URL.Path,
 			Remote:  r.RemoteAddr,
 			Started: time.Now(),
-			Stream:  strings.Contains(r.Header.Get("Accept"), "text/event-stream") || r.URL.Query().Get("stream") == "1",
+			Stream: strings.Contains(r.Header.Get("Accept"), "text/event-stream") ||
+				r.URL.RawQuery != "" && r.URL.Query().Get("stream") == "1", // Query allocates a map even for none
 		})
 		defer f.done(id)
 		next.ServeHTTP(w, r)

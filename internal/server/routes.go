@@ -6,15 +6,15 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/termux-webui/webui/internal/config"
-	"github.com/termux-webui/webui/web"
 )
 
 // addRoutes is the one place every route is listed, with what each
-// handler takes of the dependencies.
-func addRoutes(r *mux.Router, d Deps, s serving) {
+// handler takes of the dependencies. The hot routes (/health, the
+// console's files) are the same handlers hot answers before the router.
+func addRoutes(r *mux.Router, d Deps, s serving, hot *hotRoutes) {
 	editor := config.NewEditor(d.Config)
 	status := platformStatus(d.Report, d.Restart, d.Watchdog)
-	r.Handle("/health", handleHealth(healthDoc(d), d.Started, d.Config, s.ln, d.Inflight, d.LastFreeze)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/health", hot.exact["/health"]).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/csrf", handleCSRF(d.CSRF)).Methods(http.MethodGet)
 	r.Handle("/api/diag", handleDiag(d.Lifetimes)).Methods(http.MethodGet)
 	r.Handle("/api/doctor", handleDoctor(d.Doctor)).Methods(http.MethodGet)
@@ -33,9 +33,9 @@ func addRoutes(r *mux.Router, d Deps, s serving) {
 	r.Handle("/api/logout", handleLogout(d.Auth)).Methods(http.MethodPost)
 	r.Handle(LoginPath, handleTokenLink(d.Auth)).Methods(http.MethodGet, http.MethodHead)
 	addAppRoutes(r, d.Apps, d.Inflight.Ending)
-	r.Handle("/", web.Index()).Methods(http.MethodGet, http.MethodHead)
-	r.PathPrefix("/assets/").Handler(web.Assets()).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/manifest.webmanifest", web.Manifest()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/", hot.exact["/"]).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/assets/").Handler(hot.assets).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/manifest.webmanifest", hot.exact["/manifest.webmanifest"]).Methods(http.MethodGet, http.MethodHead)
 	r.PathPrefix("/api/").Handler(handleAPINotFound())
 	r.NotFoundHandler = handleNotFound()
 	r.MethodNotAllowedHandler = handleMethodNotAllowed()

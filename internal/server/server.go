@@ -132,12 +132,16 @@ func NewServer(d Deps) http.Handler {
 
 func newServer(d Deps, s serving) http.Handler {
 	front := newFrontDoor(d.Config.PublicURL)
-	r := mux.NewRouter()
-	addRoutes(r, d, s)
-	if d.Extra != nil {
-		d.Extra(r)
-	}
-	var h http.Handler = r
+	hot := newHotRoutes(d, s)
+	hot.routeLater(func() *mux.Router {
+		r := mux.NewRouter()
+		addRoutes(r, d, s, hot)
+		if d.Extra != nil {
+			d.Extra(r)
+		}
+		return r
+	})
+	var h http.Handler = hot
 	h = checkCSRF(d.CSRF, front, h)
 	h = limitBody(d.Config.ReadBodyTimeout, h)
 	h = requireAuth(d.Auth, publicApp(d.Apps), h)

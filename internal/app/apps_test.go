@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/termux-webui/webui/internal/app"
 	"github.com/termux-webui/webui/internal/apps"
@@ -361,4 +363,72 @@ func TestAppServerNotAnswering(t *testing.T) {
 	if strings.TrimSpace(r.stdout) != "[]" {
 		t.Fatalf("list --json: %q", r.stdout)
 	}
+}
+
+// app logs -f follows the log across a copy-truncate rotation.
+func TestAppLogsFollow(t *testing.T) {
+	s := newSandbox(t)
+	log := paths.Log(s.log).AppLog("notes")
+	s.write(log, "old 1\nold 2\n")
+	var out syncBuilder
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		env := app.Env{Getenv: func(k string) string { return s.env[k] }, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out}
+		done <- app.App(ctx, env, []string{"logs", "notes", "-n", "1", "-f"})
+	}()
+	waitOut := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), want); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				cancel()
+				t.Fatalf("no %q in:\n%s", want, out.String())
+			}
+		}
+	}
+	waitOut("old 2\n")
+	appendTo(t, log, "new 1\n")
+	waitOut("new 1\n")
+	if err := os.Truncate(log, 0); err != nil { // the supervisor's rotation: copy, then truncate
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	appendTo(t, log, "after rotation\n")
+	waitOut("after rotation\n")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); strings.Contains(got, "old 1") {
+		t.Fatalf("-n 1 printed more: %q", got)
+	}
+}
+
+func appendTo(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

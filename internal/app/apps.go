@@ -94,6 +94,24 @@ func parseName(fs *flag.FlagSet, args []string) (string, error) {
 	return name, nil
 }
 
+// parseNamed parses an app command's flags around its NAME, which must be
+// an app name (it goes into the API's paths), and resolves the settings.
+func parseNamed(env Env, fs *flag.FlagSet, args []string) (string, *config.Config, error) {
+	settings := withSettings(env, fs)
+	name, err := parseName(fs, args)
+	if err != nil {
+		return "", nil, err
+	}
+	cfg, err := settings.config()
+	if err != nil {
+		return "", nil, err
+	}
+	if !apps.ValidName(name) {
+		return "", nil, exitcode.Newf(exitcode.Usage, "bad app name %q (allowed: a-z, 0-9 and -, up to 64)", name)
+	}
+	return name, cfg, nil
+}
+
 // offline is what list and status say without a server: the app files,
 // each stopped, or failed with its file's error; the rest from the
 // lifetimes.
@@ -122,10 +140,7 @@ func appList(ctx context.Context, env Env, args []string) error {
 	}
 	var list []apps.Status
 	down := false
-	c, err := appsServer(cfg)
-	if err == nil {
-		err = c.do(ctx, http.MethodGet, "/api/apps", &list)
-	}
+	err = callServer(ctx, cfg, http.MethodGet, "/api/apps", &list)
 	switch {
 	case errors.Is(err, errNotRunning):
 		down, list = true, offline(cfg)
@@ -195,21 +210,13 @@ type appDetail struct {
 func appStatus(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "app status", "app status NAME [--json] [flags]")
 	asJSON := fs.Bool("json", false, `print JSON: {"status": {...}, "history": [lifetimes, newest first]}`)
-	settings := withSettings(env, fs)
-	name, err := parseName(fs, args)
-	if err != nil {
-		return err
-	}
-	cfg, err := settings.config()
+	name, cfg, err := parseNamed(env, fs, args)
 	if err != nil {
 		return err
 	}
 	var d appDetail
 	down := false
-	c, err := appsServer(cfg)
-	if err == nil {
-		err = c.do(ctx, http.MethodGet, "/api/apps/"+name, &d)
-	}
+	err = callServer(ctx, cfg, http.MethodGet, "/api/apps/"+name, &d)
 	switch {
 	case errors.Is(err, errNotRunning):
 		down = true
@@ -250,23 +257,14 @@ func appStatus(ctx context.Context, env Env, args []string) error {
 
 func appAction(ctx context.Context, env Env, action string, args []string) error {
 	fs := newFlags(env, "app "+action, "app "+action+" NAME [flags]")
-	settings := withSettings(env, fs)
-	name, err := parseName(fs, args)
+	name, cfg, err := parseNamed(env, fs, args)
 	if err != nil {
 		return err
 	}
-	cfg, err := settings.config()
-	if err != nil {
-		return err
-	}
-	c, err := appsServer(cfg)
 	var res struct {
 		Status apps.Status `json:"status"`
 	}
-	if err == nil {
-		err = c.do(ctx, http.MethodPost, "/api/apps/"+name+"/"+action, &res)
-	}
-	if err != nil {
+	if err := callServer(ctx, cfg, http.MethodPost, "/api/apps/"+name+"/"+action, &res); err != nil {
 		if errors.Is(err, errNotRunning) {
 			return exitcode.Newf(appsNotRunning, "webui is not running: start it (`webui ctl start`), and its apps start with it")
 		}
@@ -299,12 +297,8 @@ func appReload(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := appsServer(cfg)
 	var res reloadResult
-	if err == nil {
-		err = c.do(ctx, http.MethodPost, "/api/apps/reload", &res)
-	}
-	if err != nil {
+	if err := callServer(ctx, cfg, http.MethodPost, "/api/apps/reload", &res); err != nil {
 		if errors.Is(err, errNotRunning) {
 			return exitcode.Newf(appsNotRunning, "webui is not running: it reads apps.d when it starts (`webui config --check` validates the files now)")
 		}
@@ -322,17 +316,9 @@ func appLogs(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "app logs", "app logs NAME [-n N] [-f] [flags]")
 	n := fs.Int("n", 50, "how many of the last lines to print")
 	follow := fs.Bool("f", false, "then follow what the app writes, across rotation, until interrupted")
-	settings := withSettings(env, fs)
-	name, err := parseName(fs, args)
+	name, cfg, err := parseNamed(env, fs, args)
 	if err != nil {
 		return err
-	}
-	cfg, err := settings.config()
-	if err != nil {
-		return err
-	}
-	if !apps.ValidName(name) {
-		return exitcode.Newf(exitcode.Usage, "bad app name %q (allowed: a-z, 0-9 and -)", name)
 	}
 	if *n < 0 {
 		return exitcode.Newf(exitcode.Usage, "-n %d: must be 0 or more", *n)

@@ -49,17 +49,9 @@ func appAdd(ctx context.Context, env Env, args []string) error {
 	authF := onOffFlag(fs, "auth", "behind webui's login; off publishes the app")
 	strip := onOffFlag(fs, "strip-prefix", "strip the route prefix; off for apps told their base path")
 	force := fs.Bool("force", false, "replace an existing app's file")
-	settings := withSettings(env, fs)
-	name, err := parseName(fs, args)
+	name, cfg, err := parseNamed(env, fs, args)
 	if err != nil {
 		return err
-	}
-	cfg, err := settings.config()
-	if err != nil {
-		return err
-	}
-	if !apps.ValidName(name) {
-		return exitcode.Newf(exitcode.Usage, "bad app name %q (allowed: a-z, 0-9 and -, up to 64)", name)
 	}
 	s := apps.Defaults(name)
 	kinds := 0
@@ -122,14 +114,11 @@ func appAdd(ctx context.Context, env Env, args []string) error {
 		return exitcode.Newf(exitcode.Usage, "%v", err)
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s\n", file)
-	c, err := appsServer(cfg)
-	if err == nil {
-		var res reloadResult
-		if err = c.do(ctx, "POST", "/api/apps/reload", &res); err == nil {
-			fmt.Fprintln(env.Stdout, "webui reloaded its apps")
-			printReloadErrors(env, res.Errors)
-			return nil
-		}
+	var res reloadResult
+	if err = callServer(ctx, cfg, "POST", "/api/apps/reload", &res); err == nil {
+		fmt.Fprintln(env.Stdout, "webui reloaded its apps")
+		printReloadErrors(env, res.Errors)
+		return nil
 	}
 	if errors.Is(err, errNotRunning) {
 		fmt.Fprintln(env.Stdout, "webui is not running: the app starts with it (`webui ctl start`)")

@@ -64,6 +64,15 @@ func appsServer(cfg *config.Config) (*appsClient, error) {
 	return &appsClient{base: addr.URL(""), token: tok, http: &http.Client{Timeout: appsAPITimeout}}, nil
 }
 
+// callServer makes one call to the running server (see appsClient.do).
+func callServer(ctx context.Context, cfg *config.Config, method, path string, out any) error {
+	c, err := appsServer(cfg)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, method, path, out)
+}
+
 // apiError is an answer that is not 2xx: the server's {"error"} message.
 type apiError struct {
 	status int

@@ -17,6 +17,7 @@ import (
 	"github.com/termux-webui/webui/internal/apps"
 	"github.com/termux-webui/webui/internal/auth"
 	"github.com/termux-webui/webui/internal/paths"
+	"github.com/termux-webui/webui/test/harness"
 )
 
 func (s *sandbox) appsDir() string { return paths.AppsDir(s.cf) }
@@ -141,6 +142,7 @@ func TestAppLogs(t *testing.T) {
 	s.run(app.App, "", "logs", "-n", "2", "notes").expect(t, 0, "")
 	s.run(app.App, "", "logs", "nope").expect(t, 1, "app nope has no log yet")
 	s.run(app.App, "", "logs", "Bad/Name").expect(t, 2, "bad app name")
+	s.run(app.App, "", "restart", "notes/../../api/x").expect(t, 2, "bad app name")
 	s.run(app.App, "", "logs", "notes", "-n", "x").expect(t, 2, "invalid value")
 	s.run(app.App, "", "logs", "notes", "-n", "-1").expect(t, 2, "must be 0 or more")
 }
@@ -370,7 +372,7 @@ func TestAppLogsFollow(t *testing.T) {
 	s := newSandbox(t)
 	log := paths.Log(s.log).AppLog("notes")
 	s.write(log, "old 1\nold 2\n")
-	var out syncBuilder
+	var out harness.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -414,21 +416,4 @@ func appendTo(t *testing.T, path, text string) {
 	if _, err := f.WriteString(text); err != nil {
 		t.Fatal(err)
 	}
-}
-
-type syncBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuilder) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuilder) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

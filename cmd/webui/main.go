@@ -21,6 +21,7 @@ import (
 func commands() []app.Command {
 	return []app.Command{
 		{Name: "serve", Summary: "run the server in the foreground (the default)", Run: app.Serve},
+		{Name: "app", Summary: "the hosted apps: list, status, start, stop, restart, logs, add, reload", Run: app.App},
 		{Name: "boot", Summary: "start webui at boot with Termux:Boot (enable, disable, status)", Run: app.Boot},
 		{Name: "config", Summary: "print the effective settings and where each came from", Run: app.Config},
 		{Name: "ctl", Summary: "start, stop, restart, status and logs of the background server", Run: app.Ctl},

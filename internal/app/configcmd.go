@@ -11,9 +11,21 @@ import (
 // Config is `webui config`: print the effective settings and where each came
 // from (flag, env, file:LINE or default).
 func Config(_ context.Context, env Env, args []string) error {
-	fs := newFlags(env, "config", "config [--json] [flags]")
+	fs := newFlags(env, "config", "config [--json | --check] [flags]")
 	asJSON := fs.Bool("json", false, "print JSON")
-	cfg, err := withSettings(env, fs).load(args)
+	check := fs.Bool("check", false, "validate webui.conf and every apps.d file: each error as file:line: msg, exit 2 if any")
+	settings := withSettings(env, fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *check {
+		cfg, fileErr, err := settings.lenient()
+		if err != nil {
+			return err
+		}
+		return checkConfig(env, cfg, fileErr)
+	}
+	cfg, err := settings.config()
 	if err != nil {
 		return err
 	}

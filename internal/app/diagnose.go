@@ -14,10 +14,11 @@ import (
 
 // Diagnose is `webui diagnose`: how the last lifetimes ended, one line each.
 func Diagnose(_ context.Context, env Env, args []string) error {
-	fs := newFlags(env, "diagnose", "diagnose [--json] [--id ID] [-n N] [flags]")
+	fs := newFlags(env, "diagnose", "diagnose [--json] [--id ID | --app NAME] [-n N] [flags]")
 	asJSON := fs.Bool("json", false, "print one JSON document (a list of lifetimes, newest first)")
 	id := fs.String("id", "", "show one lifetime in full, stacks included (an id, a prefix of one, or a pid)")
 	n := fs.Int("n", 10, "how many lifetimes to show (0 = all)")
+	appName := fs.String("app", "", "the lifetimes of hosted app NAME's processes instead of webui's")
 	settings := withSettings(env, fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -30,6 +31,9 @@ func Diagnose(_ context.Context, env Env, args []string) error {
 	}
 	if fileErr != nil {
 		fmt.Fprintf(env.Stderr, "note: config file ignored (%v); reading %s\n", fileErr, cfg.StateDir)
+	}
+	if *appName != "" {
+		return diagnoseApp(env, cfg.StateDir, *appName, *n, *asJSON)
 	}
 	opts := diag.LoadOptions{Android: detectPlatform().Android.Value}
 	if *id != "" {

@@ -244,6 +244,10 @@ func Parse(file string, data []byte) (Spec, *FileError) {
 			}
 		}
 	}
+	if _, err := normalizeRoute(s.Route); err != nil {
+		// The default route /NAME/ of an app named like webui's own paths.
+		return Spec{}, &FileError{File: file, Msg: fmt.Sprintf("route: %v (set another with route = /x/)", err)}
+	}
 	sort.Strings(s.Env)
 	return s, nil
 }

@@ -68,6 +68,7 @@ func TestParse(t *testing.T) {
 		{name: "dir relative", text: "command = x\ndir = src\n", err: "not an absolute path"},
 		{name: "spa on a process", text: "command = x\nspa = on\n", err: "notes.conf:2: spa is for a root (static) app"},
 		{name: "port on static", text: "root = /srv\nport = 80\n", err: "notes.conf:2: port is for a command app"},
+		{name: "default route reserved", file: "api.conf", text: "command = x\n", err: `api.conf: route: "/api/" collides with webui's own /api/`},
 		{name: "bad file name", file: "Notes.conf", text: "command = x\n", err: `bad app file name "Notes.conf"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -397,3 +397,33 @@ func TestRunCommand(t *testing.T) {
 		t.Fatalf("a hanging command: %v after %s", err, time.Since(start))
 	}
 }
+
+// The hosted apps' processes, and their children, are named in the count
+// toward Android's limit; other processes of the user are not theirs.
+func TestProcessesCountHostedApps(t *testing.T) {
+	run := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(run, "apps"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, rec := range map[string]string{"notes.json": `{"pid":100,"restarts":0}`, "site.json": `{"restarts":0}`, "notes.lock": ``} {
+		if err := os.WriteFile(filepath.Join(run, "apps", name), []byte(rec), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	procs := []Proc{{PID: 1}, {PID: 50, PPID: 1}, {PID: 100, PPID: 50}, {PID: 101, PPID: 100}, {PID: 102, PPID: 101}, {PID: 200, PPID: 50}}
+	for i := 0; i < 20; i++ {
+		procs = append(procs, Proc{PID: 300 + i, PPID: 50})
+	}
+	p := &Probes{Config: &config.Config{RunDir: run}, Procs: func() ([]Proc, error) { return procs, nil }}
+	p.Platform.Android.Value = true
+	p.defaults()
+	c := checkProcesses(context.Background(), p)
+	if c.Status != Warn || c.Value != len(procs) || !strings.Contains(c.Summary, "3 of them the hosted apps' processes") {
+		t.Fatalf("processes: %+v", c)
+	}
+	// No records: the summary still says apps count, with no number.
+	p.Config.RunDir = t.TempDir()
+	if c := checkProcesses(context.Background(), p); strings.Contains(c.Summary, "of them") || !strings.Contains(c.Summary, "hosted apps count too") {
+		t.Fatalf("processes without apps: %+v", c)
+	}
+}

@@ -2,9 +2,12 @@ package doctor
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/termux-webui/webui/internal/paths"
 )
 
 // Android's phantom process killer allows 32 child processes across apps.
@@ -16,6 +19,7 @@ const (
 type processesInput struct {
 	Android bool
 	Count   int
+	Apps    int // of Count, the hosted apps' processes and their children
 	Err     error
 }
 
@@ -23,11 +27,62 @@ func checkProcesses(_ context.Context, p *Probes) Check {
 	in := processesInput{Android: p.Platform.Android.Value}
 	ps, err := p.Procs()
 	in.Count, in.Err = len(ps), err
+	if err == nil && p.Config != nil {
+		in.Apps = appProcesses(ps, appPIDs(p, paths.Run(p.Config.RunDir).AppsRun()))
+	}
 	return decideProcesses(in)
+}
+
+// appPIDs are the hosted apps' pids, from their adoption records
+// (<run>/apps/NAME.json).
+func appPIDs(p *Probes, dir string) map[int]bool {
+	ents, err := p.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	pids := map[int]bool{}
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), paths.AppRecExt) {
+			continue
+		}
+		var rec struct {
+			PID int `json:"pid"`
+		}
+		if b, err := p.ReadFile(filepath.Join(dir, e.Name())); err == nil && json.Unmarshal(b, &rec) == nil && rec.PID > 0 {
+			pids[rec.PID] = true
+		}
+	}
+	return pids
+}
+
+// appProcesses counts the processes in ps that are an app's or descend
+// from one: each counts toward Android's limit.
+func appProcesses(ps []Proc, roots map[int]bool) int {
+	if len(roots) == 0 {
+		return 0
+	}
+	parent := make(map[int]int, len(ps))
+	for _, pr := range ps {
+		parent[pr.PID] = pr.PPID
+	}
+	n := 0
+	for _, pr := range ps {
+		for pid, hops := pr.PID, 0; pid > 1 && hops < 64; pid, hops = parent[pid], hops+1 {
+			if roots[pid] {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 func decideProcesses(in processesInput) Check {
 	c := Check{ID: "processes", Status: OK, Value: in.Count}
+	apps := "hosted apps count too"
+	if in.Apps > 0 {
+		apps = fmt.Sprintf("%d of them the hosted apps' processes, which count too", in.Apps)
+	}
 	switch {
 	case in.Err != nil:
 		c.Status, c.Summary, c.Value = Warn, "cannot list processes: "+in.Err.Error(), nil
@@ -36,14 +91,14 @@ func decideProcesses(in processesInput) Check {
 		c.Summary = fmt.Sprintf("%s (no Android process limit); this user runs %d processes", NotApplicable, in.Count)
 	case in.Count >= phantomLimit:
 		c.Status = Warn
-		c.Summary = fmt.Sprintf("%d processes of this user, past Android's limit of %d: the phantom process killer SIGKILLs the excess (hosted apps count too)", in.Count, phantomLimit)
+		c.Summary = fmt.Sprintf("%d processes of this user, past Android's limit of %d: the phantom process killer SIGKILLs the excess (%s)", in.Count, phantomLimit, apps)
 		c.Fix = "close Termux sessions and background jobs you do not need, or turn the killer off (see phantom)"
 	case in.Count >= phantomNear:
 		c.Status = Warn
-		c.Summary = fmt.Sprintf("%d processes of this user, near Android's limit of %d (hosted apps count too)", in.Count, phantomLimit)
+		c.Summary = fmt.Sprintf("%d processes of this user, near Android's limit of %d (%s)", in.Count, phantomLimit, apps)
 		c.Fix = "close Termux sessions and background jobs you do not need, or turn the phantom process killer off (see phantom)"
 	default:
-		c.Summary = fmt.Sprintf("%d processes of this user, under Android's limit of %d (hosted apps included)", in.Count, phantomLimit)
+		c.Summary = fmt.Sprintf("%d processes of this user, under Android's limit of %d (%s)", in.Count, phantomLimit, apps)
 	}
 	return c
 }

@@ -1,5 +1,6 @@
-// webui console: a hash-routed single page (Status, Updates, Diagnostics,
-// Logs, Settings) in plain JavaScript. Rules it keeps:
+// webui console: a hash-routed single page (Status, Apps, Updates,
+// Diagnostics, Logs, Settings) in plain JavaScript; Apps lives in apps.js.
+// Rules it keeps:
 //  - every failure is shown in words on the page, never only in the console;
 //  - text from the server goes into the page with textContent, never as HTML;
 //  - nothing is loaded from anywhere but this server (it works offline).
@@ -1010,6 +1011,12 @@
   // ---- router and start -------------------------------------------------------
 
   const PAGES = { status: statusPage, updates: updatesPage, diag: diagPage, logs: logsPage, settings: settingsPage };
+  // Pages in their own files (assets/apps.js) register here, before start.
+  window.webui = {
+    h, clear, kv, showMsg, fmtDuration, fmtTime, banner, api,
+    register(name, page) { PAGES[name] = page; },
+    current: (page) => state.page === page,
+  };
   function route() {
     if (!state.authed) return;
     const name = (/^#\/(\w+)/.exec(location.hash) || [])[1];
@@ -1022,6 +1029,7 @@
       else a.removeAttribute("aria-current");
     });
     document.title = "webui · " + (key === "diag" ? "Diagnostics" : key[0].toUpperCase() + key.slice(1));
+    if (state.page === page && page.sync) page.sync(); // a sub-view's hash (#/apps/NAME)
     if (state.page !== page) {
       state.page = page;
       window.scrollTo(0, 0);

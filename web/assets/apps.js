@@ -44,11 +44,11 @@ class AppCard {
       this.buttons[act] = h("button", { class: "btn small", type: "button", "data-action": act, "aria-label": label + " " + name }, label);
       this.buttons[act].addEventListener("click", () => appsPage.act(name, act));
     }
-    this.details = detail ? null : h("a", { class: "btn small", href: "#/apps/" + encodeURIComponent(name), "aria-label": "Log and deaths of " + name }, "Log & deaths");
+    this.details = detail ? null : h("a", { class: "btn small", href: "#/apps/" + encodeURIComponent(name), "aria-label": "Log and history of " + name }, "Log & history");
     this.el = h(detail ? "div" : "li", { class: "card app", "data-app": name },
       h("div", { class: "app-head" }, h("h2", null, detail ? name : this.link), this.kind, this.state),
       this.err, this.note, this.dl,
-      h("div", { class: "row" }, this.open, this.buttons.restart, this.buttons.stop, this.buttons.start, this.details),
+      this.row = h("div", { class: "row" }, this.open, this.buttons.restart, this.buttons.stop, this.buttons.start, this.details),
       this.msg);
   }
 
@@ -77,6 +77,7 @@ class AppCard {
       ["Port", proc && st.port ? String(st.port) : ""],
     ]);
     this.open.hidden = !st.route || !st.kind;
+    this.row.hidden = !st.kind; // a broken file: nothing to open or run
     if (st.route) this.open.setAttribute("href", st.route);
     const busy = appsPage.busy[this.name];
     for (const [act, b] of Object.entries(this.buttons)) {
@@ -98,7 +99,6 @@ function lifetime(lt, open) {
   const line = [lt.ended_at ? "lived " + fmtDuration(lt.lived_s || 0) : "running since " + fmtTime(lt.started_at),
     exitWords(lt), lt.pid ? "pid " + lt.pid : ""].filter(Boolean).join(" · ");
   const body = h("div", { class: "body" },
-    lt.summary ? h("p", null, lt.summary) : null,
     lt.hint ? h("p", { class: "muted" }, lt.hint) : null);
   const dl = h("dl", { class: "kv" });
   kv(dl, [
@@ -114,7 +114,7 @@ function lifetime(lt, open) {
   const d = h("details", { class: "lt", open: open },
     h("summary", null, h("span", { class: "when" }, fmtTime(when)),
       h("span", { class: "chip " + (VERDICT_CHIP[lt.verdict] === undefined ? "bad" : VERDICT_CHIP[lt.verdict]) }, lt.verdict),
-      h("span", { class: "sum" }, line + (lt.summary ? " — " + lt.summary : ""))),
+      h("span", { class: "sum" }, line + (lt.summary && lt.summary !== lt.verdict ? " — " + lt.summary : ""))),
     body);
   return h("li", { "data-key": lt.pid + "@" + lt.started_at }, d);
 }

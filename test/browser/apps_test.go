@@ -79,6 +79,16 @@ func TestAppsPage(t *testing.T) {
 	b.noErrors("the app list")
 	b.screenshot("apps-360")
 
+	// No polling while the browser tab is hidden; it resumes when shown.
+	eval[bool](b, `(() => { performance.setResourceTimingBufferSize(100000); Object.defineProperty(document, "visibilityState", {value: "hidden", configurable: true}); document.dispatchEvent(new Event("visibilitychange")); return true; })()`)
+	if n := polls(b, 3500*time.Millisecond); n != 0 {
+		t.Errorf("%d calls of /api/apps while the tab was hidden", n)
+	}
+	eval[bool](b, `(() => { delete document.visibilityState; document.dispatchEvent(new Event("visibilitychange")); return document.visibilityState === "visible"; })()`)
+	if n := polls(b, 500*time.Millisecond); n == 0 {
+		t.Error("no call of /api/apps once the tab was shown again")
+	}
+
 	// Restart: the buttons wait for the call, and a new process runs.
 	pid := eval[string](b, `document.querySelector('`+echo+`').dataset.pid`)
 	if busy := eval[bool](b, `(() => { const b = document.querySelector('`+echo+` button[data-action=restart]'); b.click(); return b.disabled && document.querySelector('`+echo+` button[data-action=stop]').disabled; })()`); !busy {
@@ -140,6 +150,21 @@ func TestAppsPage(t *testing.T) {
 	noOverflow(b, "the reload errors")
 	b.noErrors("reload")
 	b.screenshot("apps-reload")
+
+	// Another page: the Apps page stops asking.
+	b.click(`a[data-page=status]`)
+	if n := polls(b, 3500*time.Millisecond); n != 0 {
+		t.Errorf("%d calls of /api/apps after leaving the page", n)
+	}
+}
+
+// polls counts the page's calls of /api/apps during d.
+func polls(b *browser, d time.Duration) int {
+	b.t.Helper()
+	const count = `performance.getEntriesByType("resource").filter(e => new URL(e.name).pathname === "/api/apps").length`
+	before := eval[int](b, count)
+	time.Sleep(d)
+	return eval[int](b, count) - before
 }
 
 // noOverflow fails when the page scrolls sideways at the 360 px viewport.

@@ -147,6 +147,7 @@ const appsPage = {
     this.timer = null;
     this.closeLog();
     this.name = name;
+    for (const n of Object.keys(this.msgs)) if (!this.busy[n]) delete this.msgs[n]; // news of the other view
     $("apps-index").hidden = !!name;
     $("app-detail").hidden = !name;
     if (name) {

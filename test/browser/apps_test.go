@@ -46,16 +46,7 @@ func TestAppsPage(t *testing.T) {
 	write(filepath.Join(appsDir, "site.conf"), "root = "+site+"\nroute = /site/\n")
 
 	s := startServer(t, serverOpts{dir: dir})
-	// A bare SIGTERM leaves the apps running for the next webui; Ctrl-C
-	// (SIGINT) stops them with webui.
-	t.Cleanup(func() {
-		_ = s.cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-s.done:
-		case <-time.After(20 * time.Second):
-			t.Error("webui did not stop on SIGINT")
-		}
-	})
+	stopAppsAtEnd(t, s)
 
 	b := newBrowser(t)
 	b.signIn(s, "/#/apps")
@@ -81,6 +72,7 @@ func TestAppsPage(t *testing.T) {
 
 	// No polling while the browser tab is hidden; it resumes when shown.
 	eval[bool](b, `(() => { performance.setResourceTimingBufferSize(100000); Object.defineProperty(document, "visibilityState", {value: "hidden", configurable: true}); document.dispatchEvent(new Event("visibilitychange")); return true; })()`)
+	polls(b, 300*time.Millisecond) // a call under way as the tab hid
 	if n := polls(b, 3500*time.Millisecond); n != 0 {
 		t.Errorf("%d calls of /api/apps while the tab was hidden", n)
 	}
@@ -97,12 +89,15 @@ func TestAppsPage(t *testing.T) {
 	b.waitFor("a new pid after Restart", fmt.Sprintf(`(e => e.dataset.state === "running" && e.dataset.pid !== %q && e.dataset.pid !== "0")(document.querySelector('%s'))`, pid, echo), 20*time.Second)
 	b.waitFor("the restart message", textJS(echo+" .msg")+`.startsWith("Restarted")`, 5*time.Second)
 
-	b.click(echo + " button[data-action=stop]")
+	// Stop and Start from the keyboard: the focus stays in the card.
+	eval[bool](b, `(() => { document.querySelector('`+echo+` button[data-action=stop]').focus(); return true; })()`)
+	b.do(chromedp.KeyEvent(kb.Enter))
 	b.waitFor("echo stopped", `document.querySelector('`+echo+`[data-state=stopped]')`, 20*time.Second)
 	if !eval[bool](b, `document.querySelector('`+echo+` button[data-action=stop]').disabled`) {
 		t.Error("Stop is enabled on a stopped app")
 	}
-	b.click(echo + " button[data-action=start]")
+	b.waitFor("the focus on Start", `document.activeElement === document.querySelector('`+echo+` button[data-action=start]')`, 5*time.Second)
+	b.do(chromedp.KeyEvent(kb.Enter))
 	b.waitFor("echo running again", `document.querySelector('`+echo+`[data-state=running]')`, 20*time.Second)
 	b.noErrors("restart, stop, start")
 
@@ -153,9 +148,60 @@ func TestAppsPage(t *testing.T) {
 
 	// Another page: the Apps page stops asking.
 	b.click(`a[data-page=status]`)
+	polls(b, 300*time.Millisecond)
 	if n := polls(b, 3500*time.Millisecond); n != 0 {
 		t.Errorf("%d calls of /api/apps after leaving the page", n)
 	}
+}
+
+// TestAppsEmpty: with no app the page says how to add one; a crash-looping
+// app added then shows backoff with its next try.
+func TestAppsEmpty(t *testing.T) {
+	needChrome(t)
+	t.Parallel()
+	s := startServer(t, serverOpts{})
+	stopAppsAtEnd(t, s)
+	b := newBrowser(t)
+	b.signIn(s, "/#/apps")
+	b.waitFor("the empty state", visibleJS("#apps-empty")+` && `+textJS("#apps-conf")+`.endsWith("webui.conf") && `+textJS("#apps-conf")+` !== "webui.conf"`, 10*time.Second)
+	if txt := b.text("#apps-empty"); !strings.Contains(txt, "webui app add notes --command") || !strings.Contains(txt, "apps.d/NAME.conf") {
+		t.Errorf("the empty state says %q", txt)
+	}
+	noOverflow(b, "the empty state")
+	b.noErrors("the empty state")
+	b.screenshot("apps-empty")
+
+	appsDir := filepath.Join(s.dir, "apps.d")
+	if err := os.MkdirAll(appsDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(appsDir, "loop.conf"), []byte("command = /bin/sh -c 'exit 3'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.click("#apps-reload")
+	b.waitFor("the reload", textJS("#apps-msg")+`.includes("every file is valid")`, 10*time.Second)
+	b.waitFor("backoff with the next try", `document.querySelector("[data-app=loop][data-state=backoff]") && `+textJS("[data-app=loop] dl")+`.includes("Next try")`, 15*time.Second)
+	if txt := b.text("[data-app=loop] dl"); !strings.Contains(txt, "crash") {
+		t.Errorf("the crash-looping app's card %q names no crash", txt)
+	}
+	if b.visible("#apps-empty") {
+		t.Error("the empty state shows beside an app")
+	}
+	noOverflow(b, "backoff")
+	b.noErrors("backoff")
+}
+
+// stopAppsAtEnd stops webui with SIGINT, as Ctrl-C does, which stops its
+// apps too: a bare SIGTERM leaves them running for the next webui.
+func stopAppsAtEnd(t *testing.T, s *server) {
+	t.Cleanup(func() {
+		_ = s.cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-s.done:
+		case <-time.After(20 * time.Second):
+			t.Error("webui did not stop on SIGINT")
+		}
+	})
 }
 
 // polls counts the page's calls of /api/apps during d.

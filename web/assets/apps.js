@@ -252,6 +252,7 @@ const appsPage = {
   // act runs start, stop or restart; the app's buttons wait for it.
   async act(name, action) {
     if (this.busy[name]) return;
+    const focused = document.activeElement; // disabling the button drops its focus
     this.busy[name] = action;
     this.msgs[name] = { text: BUSY_WORDS[action] + " " + name + "…", kind: "" };
     this.redraw(name);
@@ -266,7 +267,18 @@ const appsPage = {
       delete this.busy[name];
       this.redraw(name);
     }
+    this.refocus(focused);
     if (this.active) this.refresh();
+  },
+  // refocus gives the keyboard focus back to the pressed button, or the
+  // card's next useful one (Stop done: Start), if nothing else took it.
+  refocus(el) {
+    const now = document.activeElement;
+    if (!el || !el.isConnected || (now && now !== document.body && now !== el)) return; // the user moved on
+    const card = el.closest(".app");
+    const other = card && card.querySelector("button[data-action=" + ({ stop: "start", start: "stop" }[el.dataset.action] || "restart") + "]");
+    const next = [el, other].find((b) => b && !b.disabled && !b.hidden);
+    if (next) next.focus();
   },
   redraw(name, st) {
     for (const c of [this.cards.get(name), this.card && this.card.name === name ? this.card : null]) {

@@ -3,10 +3,9 @@
 // ended. It asks the server for news only while the page is shown and the
 // browser tab is visible: a phone in a pocket runs no timers for it.
 // Text from the server goes in with textContent (app.js's h), never as HTML.
-const { h, clear, kv, showMsg, fmtDuration, fmtTime, api, register } = window.webui;
+const { h, clear, kv, showMsg, fmtDuration, fmtTime, api, followLog, appendLines, register } = window.webui;
 
 const POLL_MS = 3000;
-const MAX_LOG_LINES = 1000;
 const $ = (id) => document.getElementById(id);
 
 const STATE_CHIP = { running: "ok", starting: "info", backoff: "warn", stopped: "", failed: "bad" };
@@ -316,25 +315,14 @@ const appsPage = {
     const view = clear($("app-log"));
     view.append(h("div", { class: "logempty" }, "Waiting for the app's log…"));
     showMsg($("app-log-msg"), null);
-    this.setLogState("connecting…", "");
-    const es = new EventSource("/api/apps/" + encodeURIComponent(name) + "/logs?stream=1&lines=200");
-    this.es = es;
-    es.onopen = () => this.setLogState("live", "ok");
-    es.onmessage = (ev) => this.addLog(ev.data);
-    es.addEventListener("failure", (ev) => {
-      let m = ev.data;
-      try { m = JSON.parse(ev.data); } catch (e) { /* as is */ }
-      showMsg($("app-log-msg"), "The log stream stopped: " + m, "bad");
+    const es = followLog("/api/apps/" + encodeURIComponent(name) + "/logs?stream=1&lines=200", {
+      line: (l) => appendLines($("app-log"), [h("div", { class: "logline" }, l)]),
+      state: (text, kind) => this.setLogState(text, kind),
+      msg: (text) => showMsg($("app-log-msg"), text, "bad"),
+      closed: () => this.explainLog(name, es),
+      current: (x) => this.es === x,
     });
-    es.onerror = () => {
-      if (this.es !== es) return;
-      if (es.readyState === EventSource.CLOSED) {
-        this.setLogState("stopped", "bad");
-        this.explainLog(name, es);
-      } else {
-        this.setLogState("reconnecting…", "warn");
-      }
-    };
+    this.es = es;
   },
   async explainLog(name, es) {
     try {
@@ -346,15 +334,7 @@ const appsPage = {
   },
   closeLog() { if (this.es) { this.es.close(); this.es = null; } },
   setLogState(text, kind) { const c = $("app-log-state"); c.textContent = text; c.className = "chip " + kind; },
-  addLog(line) {
-    const view = $("app-log");
-    const atEnd = view.scrollTop + view.clientHeight >= view.scrollHeight - 30;
-    const empty = view.querySelector(".logempty");
-    if (empty) empty.remove();
-    view.append(h("div", { class: "logline" }, line));
-    while (view.childElementCount > MAX_LOG_LINES) view.firstElementChild.remove();
-    if (atEnd) view.scrollTop = view.scrollHeight;
-  },
+
 };
 
 register("apps", appsPage);

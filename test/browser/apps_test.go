@@ -135,6 +135,12 @@ func TestAppsPage(t *testing.T) {
 	// A broken file: Reload apps names its file:line.
 	b.click(`#app-detail a[href="#/apps"]`)
 	b.waitFor("the app list again", visibleJS("#apps-list")+` && !`+visibleJS("#app-detail"), 5*time.Second)
+	// Leaving the view closes the log stream: its request ends in the access log.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(s.out.String(), "path=/api/apps/echo/logs "); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the log stream stayed open after leaving the app's view")
+		}
+	}
 	write(filepath.Join(appsDir, "broken.conf"), "command = "+app+"\nbogus = 1\n")
 	b.click("#apps-reload")
 	b.waitFor("the reload's errors", textJS("#apps-msg")+`.includes("broken.conf:2")`, 15*time.Second)

@@ -226,7 +226,7 @@ func (b *browser) screenshot(name string) {
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
-	if os.Getenv("WEBUI_DOCS_SCREENSHOTS") == "1" && (name == "status" || name == "updates") {
+	if os.Getenv("WEBUI_DOCS_SCREENSHOTS") == "1" && (name == "status" || name == "updates" || name == "apps-360") {
 		docs := filepath.Join(repoRoot, "docs", "screenshots")
 		_ = os.MkdirAll(docs, 0o755)
 		if err := os.WriteFile(filepath.Join(docs, name+".png"), png, 0o644); err != nil {

@@ -1,5 +1,6 @@
-// webui console: a hash-routed single page (Status, Updates, Diagnostics,
-// Logs, Settings) in plain JavaScript. Rules it keeps:
+// webui console: a hash-routed single page (Status, Apps, Updates,
+// Diagnostics, Logs, Settings) in plain JavaScript; Apps lives in apps.js.
+// Rules it keeps:
 //  - every failure is shown in words on the page, never only in the console;
 //  - text from the server goes into the page with textContent, never as HTML;
 //  - nothing is loaded from anywhere but this server (it works offline).
@@ -778,6 +779,40 @@
   // ---- Logs -----------------------------------------------------------------
 
   const MAX_LOG_LINES = 1000;
+  // followLog opens a server-sent log stream (one line per message) and
+  // says what happens to it through the on.* callbacks; on.current(es)
+  // tells whether the stream is still the one shown.
+  function followLog(url, on) {
+    const es = new EventSource(url);
+    es.onopen = () => on.state("live", "ok");
+    es.onmessage = (ev) => on.line(ev.data);
+    es.addEventListener("failure", (ev) => {
+      let m = ev.data;
+      try { m = JSON.parse(ev.data); } catch (e) { /* as is */ }
+      on.msg("The log stream stopped: " + m);
+    });
+    es.onerror = () => {
+      if (!on.current(es)) return;
+      if (es.readyState === EventSource.CLOSED) {
+        on.state("stopped", "bad");
+        on.closed();
+      } else {
+        on.state("reconnecting…", "warn");
+      }
+    };
+    on.state("connecting…", "");
+    return es;
+  }
+  // appendLines adds rows to a log view, keeps at most MAX_LOG_LINES, and
+  // follows the end if the view was at the end.
+  function appendLines(view, rows) {
+    const atEnd = view.scrollTop + view.clientHeight >= view.scrollHeight - 30;
+    const empty = view.querySelector(".logempty");
+    if (empty) empty.remove();
+    view.append(...rows);
+    while (view.childElementCount > MAX_LOG_LINES) view.firstElementChild.remove();
+    if (atEnd) view.scrollTop = view.scrollHeight;
+  }
   const logsPage = {
     es: null, paused: false, held: [],
     enter() { this.open(); },
@@ -787,25 +822,13 @@
       const lvl = $("log-level").value;
       clear($("log-view")).append(h("div", { class: "logempty" }, "Waiting for log lines at " + lvl + " or above…"));
       showMsg($("log-msg"), null);
-      this.setState("connecting…", "");
-      const es = new EventSource("/api/logs?stream=1&lines=200&level=" + encodeURIComponent(lvl));
-      this.es = es;
-      es.onopen = () => this.setState("live", "ok");
-      es.onmessage = (ev) => this.add(ev.data);
-      es.addEventListener("failure", (ev) => {
-        let m = ev.data;
-        try { m = JSON.parse(ev.data); } catch (e) { /* as is */ }
-        showMsg($("log-msg"), "The log stream stopped: " + m, "bad");
+      this.es = followLog("/api/logs?stream=1&lines=200&level=" + encodeURIComponent(lvl), {
+        line: (l) => this.add(l),
+        state: (text, kind) => this.setState(text, kind),
+        msg: (text) => showMsg($("log-msg"), text, "bad"),
+        closed: () => this.explain(),
+        current: (es) => this.es === es,
       });
-      es.onerror = () => {
-        if (this.es !== es) return;
-        if (es.readyState === EventSource.CLOSED) {
-          this.setState("stopped", "bad");
-          this.explain();
-        } else {
-          this.setState("reconnecting…", "warn");
-        }
-      };
     },
     async explain() {
       try {
@@ -826,17 +849,7 @@
       }
       this.render([line]);
     },
-    render(lines) {
-      const view = $("log-view");
-      const atEnd = view.scrollTop + view.clientHeight >= view.scrollHeight - 30;
-      const empty = view.querySelector(".logempty");
-      if (empty) empty.remove();
-      const frag = document.createDocumentFragment();
-      for (const l of lines) frag.append(this.row(l));
-      view.append(frag);
-      while (view.childElementCount > MAX_LOG_LINES) view.firstElementChild.remove();
-      if (atEnd) view.scrollTop = view.scrollHeight;
-    },
+    render(lines) { appendLines($("log-view"), lines.map((l) => this.row(l))); },
     row(line) {
       let m;
       try { m = JSON.parse(line); } catch (e) { return h("div", { class: "logline" }, line); }
@@ -1010,6 +1023,12 @@
   // ---- router and start -------------------------------------------------------
 
   const PAGES = { status: statusPage, updates: updatesPage, diag: diagPage, logs: logsPage, settings: settingsPage };
+  // Pages in their own files (assets/apps.js) register here, before start.
+  window.webui = {
+    h, clear, kv, showMsg, fmtDuration, fmtTime, banner, api, followLog, appendLines,
+    register(name, page) { PAGES[name] = page; },
+    current: (page) => state.page === page,
+  };
   function route() {
     if (!state.authed) return;
     const name = (/^#\/(\w+)/.exec(location.hash) || [])[1];
@@ -1022,6 +1041,7 @@
       else a.removeAttribute("aria-current");
     });
     document.title = "webui · " + (key === "diag" ? "Diagnostics" : key[0].toUpperCase() + key.slice(1));
+    if (state.page === page && page.sync) page.sync(); // a sub-view's hash (#/apps/NAME)
     if (state.page !== page) {
       state.page = page;
       window.scrollTo(0, 0);

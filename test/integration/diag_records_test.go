@@ -173,10 +173,19 @@ func TestDiagCorruptRecords(t *testing.T) {
 	// A server starts beside them, prunes to its caps and serves /api/diag.
 	p := start(t, opts{dir: dir, config: "diag_keep = 4\ndiag_max_bytes = 65536\n"})
 	p.mustHealthy()
-	resp, body, err := p.get("/api/diag")
+	// Pruning runs just after the server listens, off the startup path:
+	// ask until the list and the records on disk agree.
 	var api []lifeRec
-	if err != nil || resp.StatusCode != 200 || json.Unmarshal(body, &api) != nil || len(api) == 0 || api[0].PID != p.pid() || api[0].Verdict != "running" {
-		t.Fatalf("GET /api/diag: %v %v %.500s", resp, err, body)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, body, err := p.get("/api/diag")
+		api = nil
+		if err != nil || resp.StatusCode != 200 || json.Unmarshal(body, &api) != nil || len(api) == 0 || api[0].PID != p.pid() || api[0].Verdict != "running" {
+			t.Fatalf("GET /api/diag: %v %v %.500s", resp, err, body)
+		}
+		if n := len(records(t, lifetimesDir)); (len(api) == n && n <= 4) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	var total int64
 	var ids []string

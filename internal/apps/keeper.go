@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
 // The keeper's operations.
@@ -430,7 +431,7 @@ func (a *app) failed(why string) {
 		return
 	}
 	a.set(func(st *Status) { st.Error = why })
-	a.schedule(backoff(a.failures, a.s.cfg.BackoffBase, a.s.cfg.BackoffMax))
+	a.schedule(schedule.Backoff{Base: a.s.cfg.BackoffBase, Max: a.s.cfg.BackoffMax}.Delay(a.failures))
 }
 
 // schedule starts the process after d; on Android never sooner than

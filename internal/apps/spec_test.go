@@ -265,14 +265,6 @@ func FuzzParseApp(f *testing.F) {
 	})
 }
 
-func TestBackoff(t *testing.T) {
-	for n, want := range map[int]time.Duration{0: 0, 1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 9: 256 * time.Second, 10: 5 * time.Minute, 100: 5 * time.Minute} {
-		if got := backoff(n, time.Second, 5*time.Minute); got != want {
-			t.Errorf("backoff(%d) = %s, want %s", n, got, want)
-		}
-	}
-}
-
 // An app file runs its command as webui's user: one that others may write
 // is refused, and so is every file in a dir that others may write.
 func TestLoadRefusesWritableByOthers(t *testing.T) {

@@ -1,9 +1,6 @@
 package aptrepo
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +12,8 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+
+	"github.com/termux-webui/webui/internal/debfile/debtest"
 )
 
 var (
@@ -39,36 +38,12 @@ func key(t *testing.T) *Key {
 // holding body (so two builds of one version can differ).
 func writeDeb(t *testing.T, dir, pkg, version, arch, dataPath, body string) string {
 	t.Helper()
-	control := fmt.Sprintf("Package: %s\nVersion: %s\nArchitecture: %s\nMaintainer: test <t@example.org>\nDescription: test package\n a longer text\n", pkg, version, arch)
-	tgz := func(name, body string) []byte {
-		var buf bytes.Buffer
-		gz := gzip.NewWriter(&buf)
-		tw := tar.NewWriter(gz)
-		tw.WriteHeader(&tar.Header{Name: "./", Mode: 0o755, Typeflag: tar.TypeDir})
-		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
-		tw.Write([]byte(body))
-		tw.Close()
-		gz.Close()
-		return buf.Bytes()
-	}
-	var ar bytes.Buffer
-	ar.WriteString("!<arch>\n")
-	member := func(name string, data []byte) {
-		fmt.Fprintf(&ar, "%-16s%-12d%-6d%-6d%-8s%-10d`\n", name, 0, 0, 0, "100644", len(data))
-		ar.Write(data)
-		if len(data)%2 == 1 {
-			ar.WriteByte('\n')
-		}
-	}
-	member("debian-binary", []byte("2.0\n"))
-	member("control.tar.gz", tgz("./control", control))
-	member("data.tar.gz", tgz(dataPath, body))
 	suffix := ""
 	if arch == "all" && strings.HasPrefix(dataPath, "./data/data/") {
 		suffix = "_termux"
 	}
 	path := filepath.Join(dir, fmt.Sprintf("%s_%s%s_%s.deb", pkg, version, suffix, arch))
-	if err := os.WriteFile(path, ar.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, debtest.Deb(pkg, version, arch, dataPath, body), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -20,6 +20,7 @@ import (
 	"github.com/termux-webui/webui/internal/handoff"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
 // Watchdog is `webui watchdog`: keep the server up (see ctl.Watchdog).
@@ -97,7 +98,7 @@ func Watchdog(ctx context.Context, env Env, args []string) error {
 	restarts, _ := strconv.Atoi(env.Getenv(handoff.WatchdogRestarts))
 	w := ctl.NewWatchdog(inst, ctl.WatchdogOptions{
 		Interval: *interval, Timeout: *timeout, Failures: *failures, StartWait: *wait, KillAfter: *killAfter,
-		StableAfter: *stable, Backoff: ctl.Backoff{Base: *base, Max: *maxDelay}, ConfigFile: cfg.ConfigFile,
+		StableAfter: *stable, Backoff: schedule.Backoff{Base: *base, Max: *maxDelay, Free: ctl.DefaultBackoff.Free}, ConfigFile: cfg.ConfigFile,
 		Reload: func() (*ctl.Instance, error) {
 			cfg, err := settings.resolve()
 			if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
 // The keeper's operations.
@@ -318,8 +319,7 @@ func (a *app) startNow() {
 	}
 	a.rec.PID, a.rec.StartTicks, a.rec.Port, a.rec.Hash, a.rec.Started = inst.pid, inst.ticks, inst.port, inst.hash, inst.started
 	a.saveRecord()
-	a.s.appendLife(a.spec.Name, lifeEvent{Event: "start", Lifetime: Lifetime{PID: inst.pid, StartTicks: inst.ticks,
-		StartedAt: inst.started, Port: inst.port, Verdict: VerdictRunning, Summary: "started"}})
+	a.s.appendLife(a.spec.Name, Lifetime{PID: inst.pid, StartTicks: inst.ticks, StartedAt: inst.started, Port: inst.port})
 	a.s.log.WithField("app", a.spec.Name).WithField("pid", inst.pid).WithField("port", inst.port).Info("app started")
 	started := inst.started
 	a.set(func(st *Status) {
@@ -374,7 +374,7 @@ func (a *app) exited(ex exitInfo) bool {
 	lt := Lifetime{PID: inst.pid, StartTicks: inst.ticks, StartedAt: inst.started, EndedAt: &end,
 		LivedS: lived.Seconds(), Port: inst.port, Tail: tail(a.s.LogFile(inst.spec.Name), 20)}
 	judge(&lt, ex.ws, inst.reason, a.s.cfg.Android, a.s.cfg.RestartDelay)
-	a.s.appendLife(inst.spec.Name, lifeEvent{Event: "exit", Lifetime: lt})
+	a.s.appendLife(inst.spec.Name, lt)
 	a.s.log.WithField("app", inst.spec.Name).WithField("pid", inst.pid).WithField("verdict", lt.Verdict).Info("app exited: " + lt.Summary)
 	a.rec.PID, a.rec.StartTicks = 0, 0
 	a.saveRecord()
@@ -430,7 +430,7 @@ func (a *app) failed(why string) {
 		return
 	}
 	a.set(func(st *Status) { st.Error = why })
-	a.schedule(backoff(a.failures, a.s.cfg.BackoffBase, a.s.cfg.BackoffMax))
+	a.schedule(schedule.Backoff{Base: a.s.cfg.BackoffBase, Max: a.s.cfg.BackoffMax}.Delay(a.failures))
 }
 
 // schedule starts the process after d; on Android never sooner than

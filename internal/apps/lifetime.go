@@ -1,8 +1,6 @@
 package apps
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/paths"
+	"github.com/termux-webui/webui/internal/proc"
 )
 
 // Verdicts of an app lifetime ("verdict" in `webui diagnose --app NAME
@@ -29,7 +28,8 @@ const (
 	VerdictUnobserved    = "ended"                    // gone while webui was not its parent: no exit status
 )
 
-const phantomHint = "on Android 12+, disable the phantom process killer: adb shell settings put global settings_enable_monitor_phantom_procs false (Android 14+: Developer options > Disable child process restrictions); keep a wake lock (termux-wake-lock). Elsewhere, check the kernel log for the OOM killer (dmesg | grep -i oom)"
+// phantomHint: diag's fix on Android, and where to look elsewhere.
+const phantomHint = diag.PhantomHint + ". Elsewhere, check the kernel log for the OOM killer (dmesg | grep -i oom)"
 
 // Lifetime is one run of an app's process, from its start to its exit.
 type Lifetime struct {
@@ -46,14 +46,48 @@ type Lifetime struct {
 	Port       int        `json:"port,omitempty"`
 	StartTicks uint64     `json:"start_ticks,omitempty"`
 	Tail       []string   `json:"tail,omitempty"` // the last lines of its log
+
+	sig syscall.Signal // Signal's number
 }
 
-// lifeEvent is one line of an app's lifetimes file: a start, or an exit.
-// A small typed record of its own (JSON lines) until the diag events are
-// one type for webui and its apps.
-type lifeEvent struct {
-	Event string `json:"event"` // "start" or "exit"
-	Lifetime
+// event is lt as a line of its app's lifetimes: a start while it has not
+// ended, else its exit.
+func (lt Lifetime) event() diag.Event {
+	ev := diag.Event{Event: diag.EvStart, T: lt.StartedAt.UTC(), PID: lt.PID, StartTicks: lt.StartTicks, Port: lt.Port}
+	if lt.EndedAt == nil {
+		return ev
+	}
+	ev.Event, ev.T, ev.UptimeS = diag.EvGone, lt.EndedAt.UTC(), lt.LivedS
+	ev.Verdict, ev.Reason, ev.Detail, ev.Hint, ev.Tail = lt.Verdict, lt.Reason, lt.Summary, lt.Hint, lt.Tail
+	switch {
+	case lt.Code != nil:
+		ev.Event, ev.Code = diag.EvExit, *lt.Code
+	case lt.sig != 0:
+		ev.Event, ev.Signal, ev.Name = diag.EvExit, int(lt.sig), lt.Signal
+	}
+	return ev
+}
+
+// lifetimeOf reads a lifetime back from its start or exit event.
+func lifetimeOf(ev diag.Event) Lifetime {
+	lt := Lifetime{PID: ev.PID, StartTicks: ev.StartTicks, Port: ev.Port, StartedAt: ev.T}
+	if ev.Event == diag.EvStart {
+		return lt
+	}
+	end := ev.T
+	lt.EndedAt, lt.LivedS = &end, ev.UptimeS
+	lt.StartedAt = end.Add(-time.Duration(ev.UptimeS * float64(time.Second))) // unless its start is on record
+	lt.Verdict, lt.Reason, lt.Summary, lt.Hint, lt.Tail = ev.Verdict, ev.Reason, ev.Detail, ev.Hint, ev.Tail
+	if ev.Event == diag.EvExit {
+		if ev.Signal != 0 {
+			lt.sig = syscall.Signal(ev.Signal)
+			lt.Signal = diag.SignalName(lt.sig)
+		} else {
+			code := ev.Code
+			lt.Code = &code
+		}
+	}
+	return lt
 }
 
 func (s *Supervisor) lifetimesFile(name string) string {
@@ -64,23 +98,36 @@ func (s *Supervisor) lifetimesFile(name string) string {
 // half is dropped.
 const maxLifetimesBytes = 256 << 10
 
-func (s *Supervisor) appendLife(name string, ev lifeEvent) {
+// appendLife puts lt's start (or, once it has ended, its exit) on record.
+func (s *Supervisor) appendLife(name string, lt Lifetime) {
 	path := s.lifetimesFile(name)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		s.log.WithError(err).Warn("app lifetimes")
-		return
+	err := prepareLifetimes(path)
+	if err == nil {
+		err = diag.AppendEvent(path, lt.event())
 	}
-	if st, err := os.Stat(path); err == nil && st.Size() > maxLifetimesBytes {
-		trimHalf(path)
-	}
-	b, _ := json.Marshal(ev)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		s.log.WithError(err).Warn("app lifetimes")
-		return
 	}
-	defer f.Close()
-	_, _ = f.Write(append(b, '\n')) // one write: a concurrent reader sees whole lines
+}
+
+// prepareLifetimes creates an app's lifetimes file (0600; diag appends
+// only to a record that exists), or trims it past its bound.
+func prepareLifetimes(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	st, err := os.Stat(path)
+	switch {
+	case err == nil && st.Size() > maxLifetimesBytes:
+		trimHalf(path)
+	case os.IsNotExist(err):
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+		if err != nil {
+			return err
+		}
+		return f.Close()
+	}
+	return nil
 }
 
 func trimHalf(path string) {
@@ -104,40 +151,36 @@ func (s *Supervisor) History(name string) []Lifetime { return History(s.cfg.Stat
 // History reads the lifetimes of app name under stateDir without a
 // Supervisor (for `webui diagnose --app NAME`).
 func History(stateDir, name string) []Lifetime {
-	f, err := os.Open(paths.State(stateDir).Lifetimes().AppLifetimes(name))
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
 	type key struct {
 		pid   int
 		ticks uint64
 	}
 	var order []key
 	byKey := map[key]*Lifetime{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		var ev lifeEvent
-		if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.PID <= 0 {
+	for _, ev := range diag.ReadEvents(paths.State(stateDir).Lifetimes().AppLifetimes(name)) {
+		if ev.PID <= 0 || ev.Event != diag.EvStart && ev.Event != diag.EvExit && ev.Event != diag.EvGone {
 			continue
 		}
 		k := key{ev.PID, ev.StartTicks}
-		lt := ev.Lifetime
-		if prev, ok := byKey[k]; ok && ev.Event == "exit" {
+		lt := lifetimeOf(ev)
+		if prev, ok := byKey[k]; ok {
+			if ev.Event != diag.EvStart {
+				lt.StartedAt = prev.StartedAt
+			}
 			*prev = lt
 			continue
 		}
-		if _, ok := byKey[k]; !ok {
-			order = append(order, k)
-		}
+		order = append(order, k)
 		byKey[k] = &lt
+	}
+	if len(order) == 0 {
+		return nil
 	}
 	out := make([]Lifetime, 0, len(order))
 	for i := len(order) - 1; i >= 0; i-- {
 		lt := *byKey[order[i]]
 		if lt.EndedAt == nil {
-			if sameProcess(lt.PID, lt.StartTicks) {
+			if proc.SameProcess(lt.PID, lt.StartTicks) {
 				lt.Verdict = VerdictRunning
 				lt.LivedS = time.Since(lt.StartedAt).Seconds()
 				lt.Summary = "running"
@@ -171,7 +214,7 @@ func judge(lt *Lifetime, ws *syscall.WaitStatus, reason string, android bool, wi
 		}
 	case ws.Signaled():
 		sig := ws.Signal()
-		lt.Signal = diag.SignalName(sig)
+		lt.sig, lt.Signal = sig, diag.SignalName(sig)
 		lt.Verdict, lt.Summary = VerdictSignal, "ended by "+lt.Signal
 		if sig == syscall.SIGKILL && reason == "" {
 			lt.Verdict = VerdictKilled

@@ -54,13 +54,25 @@ func TestHistory(t *testing.T) {
 	s := &Supervisor{cfg: d.config()}
 	s.log = s.cfg.Log
 	t0 := time.Now().Add(-time.Hour)
-	s.appendLife("x", lifeEvent{Event: "start", Lifetime: Lifetime{PID: 1 << 22, StartTicks: 5, StartedAt: t0}})
+	s.appendLife("x", Lifetime{PID: 1 << 22, StartTicks: 5, StartedAt: t0})
 	end := t0.Add(time.Minute)
 	code := 3
-	s.appendLife("x", lifeEvent{Event: "exit", Lifetime: Lifetime{PID: 1 << 22, StartTicks: 5, StartedAt: t0, EndedAt: &end, Code: &code, Verdict: VerdictCrash}})
-	s.appendLife("x", lifeEvent{Event: "start", Lifetime: Lifetime{PID: 1<<22 + 1, StartTicks: 9, StartedAt: end}})
+	s.appendLife("x", Lifetime{PID: 1 << 22, StartTicks: 5, StartedAt: t0, EndedAt: &end, LivedS: 60, Code: &code, Verdict: VerdictCrash})
+	s.appendLife("x", Lifetime{PID: 1<<22 + 1, StartTicks: 9, StartedAt: end})
 	h := s.History("x")
-	if len(h) != 2 || h[0].Verdict != VerdictUnobserved || h[1].Verdict != VerdictCrash || *h[1].Code != 3 {
+	if len(h) != 2 || h[0].Verdict != VerdictUnobserved || h[1].Verdict != VerdictCrash || *h[1].Code != 3 ||
+		!h[1].StartedAt.Equal(t0) || !h[1].EndedAt.Equal(end) || h[1].Signal != "" {
+		t.Fatalf("%+v", h)
+	}
+	// A signal's exit and an unobserved end read back as they were judged.
+	killed := Lifetime{PID: 1 << 22, StartTicks: 11, StartedAt: end, EndedAt: &end}
+	judge(&killed, &[]syscall.WaitStatus{syscall.WaitStatus(syscall.SIGKILL)}[0], "", false, 0)
+	s.appendLife("y", killed)
+	gone := Lifetime{PID: 1 << 22, StartTicks: 12, StartedAt: end, EndedAt: &end}
+	judge(&gone, nil, "stop", false, 0)
+	s.appendLife("y", gone)
+	if h := s.History("y"); len(h) != 2 || h[1].Signal != "SIGKILL" || h[1].Code != nil || h[1].Verdict != VerdictKilled ||
+		h[1].Hint == "" || h[0].Signal != "" || h[0].Code != nil || h[0].Verdict != VerdictStopped || h[0].Reason != "stop" {
 		t.Fatalf("%+v", h)
 	}
 	// A torn or foreign line is skipped, not fatal.

@@ -17,7 +17,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/termux-webui/webui/internal/paths"
-	"github.com/termux-webui/webui/internal/proc"
 )
 
 // record is what the run dir keeps of one app between webui processes:
@@ -121,16 +120,6 @@ func waitUnlocked(path string) {
 	for unix.Flock(int(f.Fd()), unix.LOCK_SH) == unix.EINTR {
 	}
 	_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
-}
-
-// sameProcess reports whether pid is alive and still the process that
-// started at ticks (a reused pid has other start ticks).
-func sameProcess(pid int, ticks uint64) bool {
-	if pid <= 0 || !proc.Alive(pid) {
-		return false
-	}
-	t, err := proc.StartTicks(pid)
-	return err == nil && t == ticks
 }
 
 // parentOf reads the ppid of pid from /proc (field 4 of stat, counted after

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/logfile"
 	"github.com/termux-webui/webui/internal/proc"
+	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
 // instance is one process of an app, spawned or adopted.
@@ -58,7 +60,7 @@ func (a *app) spawn(spec Spec, prevPort int) (*instance, error) {
 		return nil, fmt.Errorf("log: %w", err)
 	}
 	defer logf.Close()
-	_ = rotate(s.LogFile(spec.Name), s.cfg.LogMaxBytes, s.cfg.LogKeep)
+	_ = logfile.CopyTruncate(s.LogFile(spec.Name), s.cfg.LogMaxBytes, s.cfg.LogKeep)
 
 	port := spec.Port
 	if port == 0 {
@@ -90,7 +92,7 @@ func (a *app) spawn(spec Spec, prevPort int) (*instance, error) {
 // adopt takes over a process a previous webui started, if the record names
 // one that still runs and holds the app's lock.
 func (a *app) adopt(spec Spec, rec record) *instance {
-	if rec.PID <= 0 || !sameProcess(rec.PID, rec.StartTicks) || !lockHeld(a.s.lockFile(spec.Name)) {
+	if rec.PID <= 0 || !proc.SameProcess(rec.PID, rec.StartTicks) || !lockHeld(a.s.lockFile(spec.Name)) {
 		return nil
 	}
 	inst := &instance{spec: spec, hash: rec.Hash, pid: rec.PID, ticks: rec.StartTicks, port: rec.Port,
@@ -110,14 +112,14 @@ func (a *app) watch(inst *instance) {
 	diag.Go("app death watch "+inst.spec.Name, func() {
 		waitUnlocked(lockPath)
 		// An exiting process drops its fds a moment before it is a zombie.
-		for i := 0; i < 200 && sameProcess(inst.pid, inst.ticks); i++ {
+		for i := 0; i < 200 && proc.SameProcess(inst.pid, inst.ticks); i++ {
 			time.Sleep(time.Millisecond)
 		}
-		if sameProcess(inst.pid, inst.ticks) {
+		if proc.SameProcess(inst.pid, inst.ticks) {
 			// It closed the fd it inherited, lock and all: fall back to a
 			// slow poll for this process only.
 			log.WithField("pid", inst.pid).Warn("the app closed its inherited lock fd (3); its death is noticed by a 2 s poll")
-			for sameProcess(inst.pid, inst.ticks) {
+			for proc.SameProcess(inst.pid, inst.ticks) {
 				time.Sleep(2 * time.Second)
 			}
 		}
@@ -147,7 +149,7 @@ func (a *app) watch(inst *instance) {
 				inst.ready <- fmt.Errorf("not ready after %s", timeout)
 				return
 			}
-			if sleepCtx(inst.ctx, delay) != nil {
+			if schedule.Sleep(inst.ctx, delay) != nil {
 				return
 			}
 			delay = min(delay*2, 500*time.Millisecond)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/health"
 )
 
 // Kind is what an app is, which follows from its keys.
@@ -315,12 +316,12 @@ func checkUpstream(v string) (string, error) {
 	if err != nil || u.Scheme != "http" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
 		return "", fmt.Errorf("%q (allowed: http://127.0.0.1:PORT, http://localhost:PORT or unix:/path/to.sock)", v)
 	}
-	host, port := u.Hostname(), u.Port()
-	if host != "127.0.0.1" && host != "localhost" && host != "::1" {
+	if !(health.Addr{Host: u.Hostname()}).IsLoopback() {
 		return "", fmt.Errorf("%q: not a loopback host (allowed: 127.0.0.1, localhost, [::1]; webui does not relay to other machines)", v)
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+	a, err := health.ParseAddr(u.Host)
+	if err != nil || a.AnyPort() {
 		return "", fmt.Errorf("%q: no port (allowed: http://127.0.0.1:PORT)", v)
 	}
-	return "http://" + u.Host, nil
+	return a.URL(""), nil
 }

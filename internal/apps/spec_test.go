@@ -36,6 +36,7 @@ func TestParse(t *testing.T) {
 		}},
 		{name: "unix upstream", text: "upstream = unix:/run/x.sock\n", want: func(s *Spec) { s.Kind, s.Upstream = Proxy, "unix:/run/x.sock" }},
 		{name: "localhost upstream", text: "upstream = http://localhost:8888/\n", want: func(s *Spec) { s.Kind, s.Upstream = Proxy, "http://localhost:8888" }},
+		{name: "ipv6 loopback upstream", text: "upstream = http://[::1]:08888\n", want: func(s *Spec) { s.Kind, s.Upstream = Proxy, "http://[::1]:8888" }},
 		{name: "route normalized", text: "command = x\nroute = /a//b/\n", want: func(s *Spec) { s.Kind, s.Command, s.Route = Process, []string{"x"}, "/a/b/" }},
 		{name: "port auto", text: "command = x\nport = auto\n", want: func(s *Spec) { s.Kind, s.Command = Process, []string{"x"} }},
 
@@ -60,6 +61,8 @@ func TestParse(t *testing.T) {
 		{name: "lan upstream", text: "upstream = http://192.168.1.5:80\n", err: "not a loopback host"},
 		{name: "https upstream", text: "upstream = https://127.0.0.1:80\n", err: "upstream:"},
 		{name: "upstream no port", text: "upstream = http://127.0.0.1\n", err: "no port"},
+		{name: "upstream port 0", text: "upstream = http://127.0.0.1:0\n", err: "no port"},
+		{name: "upstream named host", text: "upstream = http://example.com:80\n", err: "not a loopback host"},
 		{name: "upstream relative socket", text: "upstream = unix:x.sock\n", err: "must be absolute"},
 		{name: "restart", text: "command = x\nrestart = sometimes\n", err: `restart: "sometimes" (allowed: always, on-failure, never)`},
 		{name: "signal", text: "command = x\nstop_signal = USR1\n", err: "stop_signal:"},
@@ -264,14 +267,6 @@ func FuzzParseApp(f *testing.F) {
 			t.Fatalf("round trip:\n%+v\n%+v\n%s", s, back, Render(s))
 		}
 	})
-}
-
-func TestBackoff(t *testing.T) {
-	for n, want := range map[int]time.Duration{0: 0, 1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 9: 256 * time.Second, 10: 5 * time.Minute, 100: 5 * time.Minute} {
-		if got := backoff(n, time.Second, 5*time.Minute); got != want {
-			t.Errorf("backoff(%d) = %s, want %s", n, got, want)
-		}
-	}
 }
 
 // An app file runs its command as webui's user: one that others may write

@@ -16,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/internal/logfile"
 )
 
 // Config says where the supervisor keeps its files and how it paces.
@@ -366,7 +367,7 @@ func (s *Supervisor) rotateAll() {
 	}
 	s.mu.Unlock()
 	for _, n := range names {
-		if err := rotate(s.LogFile(n), s.cfg.LogMaxBytes, s.cfg.LogKeep); err != nil {
+		if err := logfile.CopyTruncate(s.LogFile(n), s.cfg.LogMaxBytes, s.cfg.LogKeep); err != nil {
 			s.log.WithError(err).WithField("app", n).Warn("app log rotation")
 		}
 	}

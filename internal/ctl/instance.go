@@ -3,12 +3,9 @@ package ctl
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/termux-webui/webui/internal/config"
@@ -16,6 +13,7 @@ import (
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/handoff"
 	"github.com/termux-webui/webui/internal/health"
+	"github.com/termux-webui/webui/internal/logfile"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
@@ -178,36 +176,6 @@ func (i *Instance) serverEnv() []string {
 	return handoff.StripHandoff(env)
 }
 
-// tailFrom returns the last n lines of path written after offset.
-func tailFrom(path string, offset int64, n int) []string {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || st.Size() <= offset {
-		return nil
-	}
-	const max = 64 << 10
-	start := offset
-	if st.Size()-start > max {
-		start = st.Size() - max
-	}
-	b := make([]byte, st.Size()-start)
-	if _, err := f.ReadAt(b, start); err != nil && err != io.EOF {
-		return nil
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if start > offset && len(lines) > 0 {
-		lines = lines[1:] // a partial first line
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return lines
-}
-
 // fileSize is the size of path (0 if missing).
 func fileSize(path string) int64 {
 	st, err := os.Stat(path)
@@ -225,27 +193,7 @@ const maxConsole = 1 << 20
 // running server keeps writing to it (its fd is O_APPEND, so it goes on
 // at the new end); at most the lines written during the copy are lost.
 func (i *Instance) TrimConsole() error {
-	path := paths.Log(i.LogDir).Console()
-	if fileSize(path) <= maxConsole {
-		return nil
-	}
-	src, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(path+".1", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(dst, src)
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("trim %s: %w", path, err)
-	}
-	return os.Truncate(path, 0)
+	return logfile.CopyTruncate(paths.Log(i.LogDir).Console(), maxConsole, 1)
 }
 
 func notExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

@@ -1,146 +1,27 @@
 package ctl
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/termux-webui/webui/internal/restart/schedule"
+	"github.com/termux-webui/webui/internal/logfile"
 )
 
 // LogOptions tune Logs.
-type LogOptions struct {
-	Lines  int  // print the last Lines lines first
-	Follow bool // then keep printing what is appended, across rotation
-	// Poll is how often a follow looks for more (250ms).
-	Poll time.Duration
-}
+type LogOptions = logfile.Options
 
 // Logs prints the last lines of the JSON log file at path through emit and,
-// with Follow, what is written afterwards until ctx ends. It follows across
-// rotation: when lumberjack renames the file and starts a new one (or the
-// file is truncated), it finishes the old file and reopens the new.
+// with Follow, what is written afterwards until ctx ends, across rotation
+// (see logfile.Tail).
 func Logs(ctx context.Context, path string, o LogOptions, emit func(line string)) error {
-	if o.Poll <= 0 {
-		o.Poll = 250 * time.Millisecond
-	}
-	f, err := os.Open(path)
-	for err != nil {
-		if !o.Follow || !notExist(err) {
-			return fmt.Errorf("log: %w", err)
-		}
-		if err := schedule.Sleep(ctx, o.Poll); err != nil {
-			return nil
-		}
-		f, err = os.Open(path)
-	}
-	defer func() { f.Close() }()
-	st, err := f.Stat()
-	if err != nil {
+	if err := logfile.Tail(ctx, path, o, emit); err != nil {
 		return fmt.Errorf("log: %w", err)
 	}
-	end := st.Size()
-	for _, line := range lastLines(f, end, o.Lines) {
-		emit(line)
-	}
-	if !o.Follow {
-		return nil
-	}
-	if _, err := f.Seek(end, io.SeekStart); err != nil {
-		return fmt.Errorf("log: %w", err)
-	}
-	var partial []byte
-	buf := make([]byte, 64<<10)
-	drain := func() {
-		for {
-			n, err := f.Read(buf)
-			if n > 0 {
-				partial = append(partial, buf[:n]...)
-				for {
-					i := bytes.IndexByte(partial, '\n')
-					if i < 0 {
-						break
-					}
-					emit(string(partial[:i]))
-					partial = partial[i+1:]
-				}
-			}
-			if err != nil || n == 0 {
-				return
-			}
-		}
-	}
-	for {
-		drain()
-		if schedule.Sleep(ctx, o.Poll) != nil {
-			return nil
-		}
-		cur, err := f.Stat()
-		if err != nil {
-			continue
-		}
-		pst, err := os.Stat(path)
-		switch {
-		case err != nil:
-			// Between lumberjack's rename and its new file: look again.
-		case !os.SameFile(cur, pst):
-			drain() // the last writes to the old file
-			nf, err := os.Open(path)
-			if err != nil {
-				continue
-			}
-			f.Close()
-			f, partial = nf, nil
-		default:
-			if off, err := f.Seek(0, io.SeekCurrent); err == nil && pst.Size() < off {
-				_, _ = f.Seek(0, io.SeekStart) // truncated
-				partial = nil
-			}
-		}
-	}
-}
-
-// lastLines returns the last n complete lines of f before end, reading
-// backwards in blocks so a large file costs only what is printed.
-func lastLines(f *os.File, end int64, n int) []string {
-	if n <= 0 || end <= 0 {
-		return nil
-	}
-	const block = 32 << 10
-	var data []byte
-	pos := end
-	for pos > 0 && bytes.Count(data, []byte{'\n'}) <= n {
-		size := int64(block)
-		if pos < size {
-			size = pos
-		}
-		pos -= size
-		chunk := make([]byte, size)
-		if _, err := f.ReadAt(chunk, pos); err != nil && err != io.EOF {
-			return nil
-		}
-		data = append(chunk, data...)
-	}
-	text := string(data)
-	if i := strings.LastIndexByte(text, '\n'); i >= 0 {
-		text = text[:i] // an unfinished last line waits for its newline
-	} else {
-		return nil
-	}
-	lines := strings.Split(text, "\n")
-	if pos > 0 {
-		lines = lines[1:] // the first one may be cut
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return lines
+	return nil
 }
 
 // Render turns one JSON log line into "time level msg key=val ...". A line

@@ -1,14 +1,9 @@
 package ctl
 
 import (
-	"context"
-	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/termux-webui/webui/internal/paths"
 )
@@ -25,113 +20,6 @@ func TestRender(t *testing.T) {
 	}
 	if got := Render("not json at all"); got != "not json at all" {
 		t.Errorf("plain line: %q", got)
-	}
-}
-
-func TestLastLines(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "webui.log")
-	var b strings.Builder
-	for i := 0; i < 5000; i++ {
-		fmt.Fprintf(&b, "line %d %s\n", i, strings.Repeat("x", i%50))
-	}
-	b.WriteString("unfinished")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	if err := Logs(context.Background(), path, LogOptions{Lines: 3}, func(l string) { got = append(got, l) }); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 3 || !strings.HasPrefix(got[0], "line 4997 ") || !strings.HasPrefix(got[2], "line 4999 ") {
-		t.Errorf("last 3 lines: %q", got)
-	}
-	got = nil
-	_ = Logs(context.Background(), path, LogOptions{Lines: 10000}, func(l string) { got = append(got, l) })
-	if len(got) != 5000 || got[0] != "line 0 " {
-		t.Errorf("all lines: %d, first %q", len(got), got[0])
-	}
-}
-
-// TestFollowRotation follows a file through a lumberjack-style rotation
-// (rename, new file) and a truncation, losing and repeating nothing.
-func TestFollowRotation(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "webui.log")
-	write := func(f *os.File, from, to int) {
-		for i := from; i < to; i++ {
-			fmt.Fprintf(f, "line %d\n", i)
-		}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	write(f, 0, 10)
-
-	var mu sync.Mutex
-	var got []string
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() {
-		done <- Logs(ctx, path, LogOptions{Lines: 2, Follow: true, Poll: 10 * time.Millisecond}, func(l string) {
-			mu.Lock()
-			got = append(got, l)
-			mu.Unlock()
-		})
-	}()
-	waitFor := func(n int) {
-		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			mu.Lock()
-			c := len(got)
-			mu.Unlock()
-			if c >= n {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("got %d lines, want %d: %q", c, n, got)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	waitFor(2)
-	write(f, 10, 20)
-	waitFor(12)
-	// Rotate: the writer renames and goes on in a new file, after one more
-	// line into the old one that the follower must not miss.
-	if err := os.Rename(path, filepath.Join(dir, "webui-2026-01-02T03-04-05.000.log")); err != nil {
-		t.Fatal(err)
-	}
-	write(f, 20, 21)
-	f.Close()
-	f, err = os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	write(f, 21, 30)
-	waitFor(22)
-	// Truncate in place and start over.
-	if err := f.Truncate(0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Seek(0, 0); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(50 * time.Millisecond)
-	write(f, 30, 32)
-	waitFor(24)
-	f.Close()
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"line 8", "line 9"}
-	for i := 10; i < 32; i++ {
-		want = append(want, fmt.Sprintf("line %d", i))
-	}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("followed:\n got  %q\n want %q", got, want)
 	}
 }
 

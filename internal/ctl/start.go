@@ -11,6 +11,7 @@ import (
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/exitcode"
 	"github.com/termux-webui/webui/internal/health"
+	"github.com/termux-webui/webui/internal/logfile"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/proc"
 	"github.com/termux-webui/webui/internal/restart/schedule"
@@ -165,7 +166,7 @@ func (i *Instance) spawn(ctx context.Context, deadline time.Time) (res StartResu
 	}
 	fail := func(code int, msg string) (StartResult, bool, error) {
 		return StartResult{}, false, &StartError{Code: code, PID: pid, Msg: msg,
-			Console: tailFrom(paths.Log(i.LogDir).Console(), from, 20), Lifetime: i.lifetimeOf(pid)}
+			Console: logfile.Last(paths.Log(i.LogDir).Console(), from, 20), Lifetime: i.lifetimeOf(pid)}
 	}
 	for {
 		if !proc.Alive(pid) {

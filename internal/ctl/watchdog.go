@@ -37,7 +37,7 @@ type WatchdogOptions struct {
 	KillAfter time.Duration
 	// StableAfter: healthy this long resets the backoff (60s).
 	StableAfter time.Duration
-	Backoff     Backoff
+	Backoff     schedule.Backoff
 	// ConfigFile is watched while a config error or a taken port holds
 	// starts back: a change retries at once.
 	ConfigFile string

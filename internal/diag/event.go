@@ -25,6 +25,15 @@ const (
 	EvUpdate     = "update"
 )
 
+// Events of a hosted app's lifetimes (paths' AppLifetimes): its process
+// started, or it ended. EvExit when webui saw its wait status (Code, or
+// Signal and Name); EvGone when webui only saw it go (an adopted process
+// is not webui's child).
+const (
+	EvStart = "start"
+	EvGone  = "gone"
+)
+
 // ExitReason says why a server exits ("reason" of an exit event). A signal
 // that started the shutdown is its own reason: ExitReason(SignalName(sig)).
 type ExitReason string
@@ -128,6 +137,13 @@ type Event struct {
 	Kind      string    `json:"kind,omitempty"`
 	At        time.Time `json:"at,omitzero"`
 	DurationS float64   `json:"duration_s,omitempty"`
+
+	// A hosted app's start and exit (with PID, StartTicks, UptimeS, Code or
+	// Signal and Name, Reason and Detail, its summary), judged when it ended.
+	Port    int      `json:"port,omitempty"`
+	Verdict string   `json:"verdict,omitempty"`
+	Hint    string   `json:"hint,omitempty"`
+	Tail    []string `json:"tail,omitempty"` // the last lines of its log
 }
 
 // Time is when the event happened (false: no readable time).

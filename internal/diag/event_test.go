@@ -95,10 +95,10 @@ func TestEventFieldNames(t *testing.T) {
 	slices.Sort(got)
 	want := []string{"action", "addr", "argv", "at", "attempt", "attempts", "by", "cap_s", "code", "count", "crash_output",
 		"deadline", "delay_s", "detail", "duration_s", "early_error", "error", "event", "exe", "from", "goroutines",
-		"healthy_after_s", "helper_pid", "inflight", "intent", "kind", "late", "listen_fd", "method", "name", "note",
-		"old_pid", "open_fds", "pid", "ppid", "prev", "reason", "restart", "restart_of", "rss_bytes", "schedule",
+		"healthy_after_s", "helper_pid", "hint", "inflight", "intent", "kind", "late", "listen_fd", "method", "name", "note",
+		"old_pid", "open_fds", "pid", "port", "ppid", "prev", "reason", "restart", "restart_of", "rss_bytes", "schedule",
 		"serving_pid", "signal", "since_old_exit_s", "size", "stack", "stacks", "start_ticks", "step", "stopped",
-		"strace", "strategy", "survive_s", "t", "to", "took_s", "uptime_s", "url", "value", "version", "where", "while", "why"}
+		"strace", "strategy", "survive_s", "t", "tail", "to", "took_s", "uptime_s", "url", "value", "verdict", "version", "where", "while", "why"}
 	if !slices.Equal(got, want) {
 		t.Errorf("record field names:\n got %q\nwant %q", got, want)
 	}

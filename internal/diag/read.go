@@ -208,12 +208,19 @@ func (l *limited) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func readRecord(path, id string) *Lifetime {
-	lt := &Lifetime{ID: id, Record: path}
-	lt.StartedAt, lt.PID = parseID(id)
+// ReadEvents is the events of the record at path, oldest first; a damaged
+// line is skipped (a hosted app's lifetimes are read this way).
+func ReadEvents(path string) []Event {
+	evs, _ := readEvents(path)
+	return evs
+}
+
+// readEvents reads a record's events and says what is damaged in it: the
+// first bad line, or why it could not be read ("" if nothing).
+func readEvents(path string) (evs []Event, corrupt string) {
 	b, err := readCapped(path)
 	if err != nil {
-		lt.corrupt = err.Error()
+		corrupt = err.Error()
 	}
 	for n, line := range bytes.Split(b, []byte("\n")) {
 		if len(bytes.TrimSpace(line)) == 0 {
@@ -221,15 +228,22 @@ func readRecord(path, id string) *Lifetime {
 		}
 		ev, err := parseEvent(line)
 		if err != nil {
-			if lt.corrupt == "" && errors.Is(err, errNotJSON) {
-				lt.corrupt = fmt.Sprintf("line %d is not valid JSON (%d bytes; truncated or damaged)", n+1, len(line))
-			} else if lt.corrupt == "" {
-				lt.corrupt = fmt.Sprintf("line %d: %v", n+1, err)
+			if corrupt == "" && errors.Is(err, errNotJSON) {
+				corrupt = fmt.Sprintf("line %d is not valid JSON (%d bytes; truncated or damaged)", n+1, len(line))
+			} else if corrupt == "" {
+				corrupt = fmt.Sprintf("line %d: %v", n+1, err)
 			}
 			continue
 		}
-		lt.events = append(lt.events, ev)
+		evs = append(evs, ev)
 	}
+	return evs, corrupt
+}
+
+func readRecord(path, id string) *Lifetime {
+	lt := &Lifetime{ID: id, Record: path}
+	lt.StartedAt, lt.PID = parseID(id)
+	lt.events, lt.corrupt = readEvents(path)
 	if len(lt.events) == 0 && lt.corrupt == "" {
 		lt.corrupt = "empty record"
 	}
@@ -442,7 +456,7 @@ func (lt *Lifetime) judge(o LoadOptions, spawns []*spawn) {
 		lt.Verdict = KilledUntraced
 		lt.Summary = "killed without a trace while running: no exit, no crash (SIGKILL: OOM killer, Android's phantom process killer, a cgroup kill, or kill -9)"
 		if o.Android {
-			lt.Hint = "on Android 12+, disable the phantom process killer: adb shell settings put global settings_enable_monitor_phantom_procs false (Android 14+: Developer options > Disable child process restrictions); keep a wake lock (termux-wake-lock)"
+			lt.Hint = PhantomHint
 		}
 	case inst != nil:
 		lt.Verdict = DiedBeforeListening

@@ -313,16 +313,18 @@ func (r *Recorder) Heartbeat(ctx context.Context) {
 	}
 }
 
-// AppendEvent appends ev to the record at path, for a process that has no
-// lifetime of its own and writes into a server's: the restart helper and
-// the watchdog (EvHelper steps: started, old-gone, delay-done, spawned,
-// survived, killed, retrying, gave-up), the update confirmer (EvUpdate).
-// HelperPID and T default to this process and now.
+// AppendEvent appends ev to the record at path, which must exist, as one
+// write(2): a concurrent reader sees whole lines. It is for a process that
+// writes into a record it did not start: the restart helper and the
+// watchdog into a server's (EvHelper steps: started, old-gone, delay-done,
+// spawned, survived, killed, retrying, gave-up), the update confirmer
+// (EvUpdate), the app supervisor into an app's lifetimes (EvStart,
+// EvExit, EvGone). T defaults to now; a helper's HelperPID to this process.
 func AppendEvent(path string, ev Event) error {
 	if path == "" {
 		return errors.New("no record")
 	}
-	if ev.HelperPID == 0 {
+	if ev.HelperPID == 0 && (ev.Event == EvHelper || ev.Event == EvUpdate) {
 		ev.HelperPID = os.Getpid()
 	}
 	if ev.T.IsZero() {

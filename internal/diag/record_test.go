@@ -101,4 +101,19 @@ func TestAppendEvent(t *testing.T) {
 		e["helper_pid"] != float64(os.Getpid()) || e["t"] == nil {
 		t.Errorf("helper event %s: %v", b, err)
 	}
+	// An app's event is no helper's step: no helper_pid. ReadEvents gives
+	// both back and skips a torn line.
+	if err := AppendEvent(path, Event{Event: EvStart, PID: 8, Port: 9}); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	_, _ = f.WriteString("{\"event\":\"exit\",\"pi\n")
+	f.Close()
+	evs := ReadEvents(path)
+	if len(evs) != 2 || evs[1].Event != EvStart || evs[1].Port != 9 || evs[1].HelperPID != 0 || evs[1].T.IsZero() {
+		t.Errorf("events read back: %+v", evs)
+	}
+	if evs := ReadEvents(path + ".none"); evs != nil {
+		t.Errorf("no record: %+v", evs)
+	}
 }

@@ -120,6 +120,10 @@ func judge(lts []*Lifetime, o LoadOptions) []*Lifetime {
 	return synthetic
 }
 
+// PhantomHint is the fix for a SIGKILL from outside on Android: the
+// phantom process killer's setting, and a wake lock.
+const PhantomHint = "on Android 12+, disable the phantom process killer: adb shell settings put global settings_enable_monitor_phantom_procs false (Android 14+: Developer options > Disable child process restrictions); keep a wake lock (termux-wake-lock)"
+
 const restartHint = "Android kills a process started within ~10s of the previous one's exit in the same cgroup; the delayed restart waits this out (restart_delay)"
 
 // livedAtLeast: a lifetime that ended without an exit record lived at

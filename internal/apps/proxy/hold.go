@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/termux-webui/webui/internal/restart/schedule"
 )
 
 // holdTransport sends a request to the app's current address. When the
@@ -70,7 +72,7 @@ func (h *holdTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if left <= 0 {
 			return nil, &holdError{state, verdict, err}
 		}
-		if !sleepCtx(req.Context(), min(pause, left)) {
+		if schedule.Sleep(req.Context(), min(pause, left)) != nil {
 			return nil, req.Context().Err()
 		}
 		pause = min(2*pause, 500*time.Millisecond)
@@ -81,17 +83,6 @@ func (h *holdTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !ready {
 			return nil, &holdError{state, verdict, err}
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 

@@ -43,10 +43,10 @@ func TestAppNotRunning(t *testing.T) {
 	broken := s.appFile("broken", "command = x\nport = nine\n")
 	dead := deadPID(t, 1)
 	s.appLives("notes",
-		`{"event":"start","pid":4001,"verdict":"running","started_at":"2026-01-01T10:00:00Z","lived_s":0,"summary":"running"}`,
-		`{"event":"exit","pid":4001,"verdict":"killed","signal":"SIGKILL","started_at":"2026-01-01T10:00:00Z","ended_at":"2026-01-01T10:01:00Z","lived_s":60,"summary":"killed by SIGKILL","hint":"phantom"}`,
-		`{"event":"start","pid":`+itoa(dead)+`,"verdict":"running","started_at":"2026-01-01T11:00:00Z","lived_s":0,"summary":"running"}`,
-		`{"event":"exit","pid":`+itoa(dead)+`,"verdict":"crash","code":3,"started_at":"2026-01-01T11:00:00Z","ended_at":"2026-01-01T11:00:02Z","lived_s":2,"summary":"exited with code 3"}`,
+		`{"event":"start","t":"2026-01-01T10:00:00Z","pid":4001}`,
+		`{"event":"exit","t":"2026-01-01T10:01:00Z","pid":4001,"uptime_s":60,"verdict":"killed","signal":9,"name":"SIGKILL","detail":"killed by SIGKILL","hint":"phantom"}`,
+		`{"event":"start","t":"2026-01-01T11:00:00Z","pid":`+itoa(dead)+`}`,
+		`{"event":"exit","t":"2026-01-01T11:00:02Z","pid":`+itoa(dead)+`,"uptime_s":2,"verdict":"crash","code":3,"detail":"exited with code 3"}`,
 	)
 
 	r := s.run(app.App, "", "list", "--json")

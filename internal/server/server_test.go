@@ -88,26 +88,36 @@ func TestCSRFMiddleware(t *testing.T) {
 	}
 }
 
-func TestListenerCapAndStatus(t *testing.T) {
+// capped is a Listener of n slots on a free port whose accepted
+// connections arrive on accepted; active marks each as being served.
+func capped(t *testing.T, n int, active bool) (l *Listener, addr string, accepted chan net.Conn) {
+	t.Helper()
 	raw, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := NewListener(raw, 2)
-	defer l.Close()
-	accepted := make(chan net.Conn, 3)
+	l = NewListener(raw, n)
+	t.Cleanup(func() { l.Close() })
+	accepted = make(chan net.Conn, n+1)
 	go func() {
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
-			l.ConnState(c, http.StateActive) // being served: not to be evicted
+			if active {
+				l.ConnState(c, http.StateActive) // being served: not to be evicted
+			}
 			accepted <- c
 		}
 	}()
+	return l, raw.Addr().String(), accepted
+}
+
+func TestListenerCapAndStatus(t *testing.T) {
+	l, addr, accepted := capped(t, 2, true)
 	for i := 0; i < 3; i++ {
-		c, err := net.Dial("tcp", raw.Addr().String())
+		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,24 +146,9 @@ func TestListenerCapAndStatus(t *testing.T) {
 // At the cap, a new client closes the connection that has waited longest
 // on its client (idle keep-alive, slow headers), not one being served.
 func TestListenerEvictsLongestWaiting(t *testing.T) {
-	raw, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := NewListener(raw, 3)
-	defer l.Close()
-	accepted := make(chan net.Conn, 4)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			accepted <- c
-		}
-	}()
+	l, addr, accepted := capped(t, 3, false)
 	dial := func() net.Conn {
-		c, err := net.Dial("tcp", raw.Addr().String())
+		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}

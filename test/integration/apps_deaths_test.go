@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -152,4 +153,32 @@ func gone(pid int) bool {
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] == 'Z' || s[i+2] == 'X'
+}
+
+// The app spawning path under Android 11's seccomp filter: webui started
+// by the launcher starts the app, and restarts it after kill -9; nothing
+// hits the filter (no pidfd, no clone3).
+func TestAppsSeccomp(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	appsDir(t, dir, map[string]string{
+		"notes": appCmd(t) + "health = /healthz\n",
+		"shell": "command = sh -c 'exec " + testapp(t) + "'\n",
+	})
+	p := start(t, opts{dir: dir, seccomp: true})
+	filtered(t, p.pid())
+	for _, name := range []string{"notes", "shell"} {
+		st := waitApp(t, p.addr, name, 15*time.Second, appRunning)
+		filtered(t, st.PID)
+		if err := syscall.Kill(st.PID, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		back := waitApp(t, p.addr, name, 15*time.Second, func(s appStatus) bool { return appRunning(s) && s.PID != st.PID })
+		filtered(t, back.PID)
+		if code, body := getBody(t, ownerClient(10*time.Second), p.url("/"+name+"/")); code != 200 || !strings.Contains(body, fmt.Sprintf("pid=%d", back.PID)) {
+			t.Errorf("%s after kill -9: %d %q", name, code, body)
+		}
+	}
+	p.mustHealthy()
+	noTrap(t, dir, p.stderr.String())
 }

@@ -19,7 +19,6 @@ func TestAppsDeaths(t *testing.T) {
 	appsDir(t, dir, map[string]string{
 		"killed":  appCmd(t) + "health = /healthz\n",
 		"crashes": appCmd(t) + "health = /healthz\n",
-		"loop":    "command = sh -c 'exit 1'\n",
 		"good":    appCmd(t),
 	})
 	p := start(t, opts{dir: dir})
@@ -86,7 +85,12 @@ func TestAppsDeaths(t *testing.T) {
 
 	t.Run("crash loop backs off", func(t *testing.T) {
 		t.Parallel()
-		// The backoff (1 s, doubling) is not a setting: two rounds of it.
+		// The backoff (1 s, doubling) is not a setting: two rounds of it,
+		// from when this subtest adds the app.
+		writeApp(t, dir, "loop", "command = sh -c 'exit 1'\n")
+		if code, body := updPost(t, p.addr, "/api/apps/reload", ""); code != 200 {
+			t.Fatalf("reload: %d %s", code, body)
+		}
 		first := waitApp(t, p.addr, "loop", 10*time.Second, func(s appStatus) bool { return s.State == "backoff" })
 		if first.NextTry == nil || first.LastVerdict != "crash" {
 			t.Fatalf("first backoff: %+v", first)

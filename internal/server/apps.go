@@ -175,16 +175,13 @@ func handleAppLogs(a Apps, ending func() <-chan struct{}) http.Handler {
 	})
 }
 
-// publicApp reports whether path belongs to an app published without
-// login (`auth = off`).
-func publicApp(a Apps) func(path string) bool {
+// appRoute reports whether path belongs to an app, and whether that app
+// is published without login (`auth = off`).
+func appRoute(a Apps) func(path string) (ok, public bool) {
 	if a == nil {
-		return func(string) bool { return false }
+		return func(string) (bool, bool) { return false, false }
 	}
-	return func(path string) bool {
-		_, public := a.Match(path)
-		return public
-	}
+	return a.Match
 }
 
 // StripCredentials removes webui's own credentials from a request before it

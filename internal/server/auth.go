@@ -155,16 +155,22 @@ func public(r *http.Request) bool {
 }
 
 // requireAuth refuses everything but the public paths without a session
-// or the token: 401 with a JSON error. The body of a refused request is
-// never read, and its connection is closed, so a slow sender holds
-// nothing.
-func requireAuth(a *Auth, publicApp func(path string) bool, next http.Handler) http.Handler {
+// or the token: 401 with a JSON error. A browser opening a protected app
+// is sent to the console's sign-in page instead. The body of a refused
+// request is never read, and its connection is closed, so a slow sender
+// holds nothing.
+func requireAuth(a *Auth, appRoute func(path string) (ok, public bool), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if public(r) || a.authorized(r) || publicApp(r.URL.Path) {
+		isApp, publicApp := appRoute(r.URL.Path)
+		if public(r) || a.authorized(r) || publicApp {
 			next.ServeHTTP(w, r)
 			return
 		}
 		dropBody(w)
+		if isApp && r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html") {
+			http.Redirect(w, r, "/", http.StatusSeeOther)
+			return
+		}
 		msg := "sign in first: open the link `webui url` prints, or send Authorization: Bearer <token>"
 		if a.PasswordSet() {
 			msg += ", or log in with the password (POST /api/login)"

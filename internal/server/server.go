@@ -144,7 +144,7 @@ func newServer(d Deps, s serving) http.Handler {
 	var h http.Handler = hot
 	h = checkCSRF(d.CSRF, front, h)
 	h = limitBody(d.Config.ReadBodyTimeout, h)
-	h = requireAuth(d.Auth, publicApp(d.Apps), h)
+	h = requireAuth(d.Auth, appRoute(d.Apps), h)
 	h = checkHost(d.Config, front, h)
 	h = recoverPanics(h)
 	h = track(d.Inflight, h)

@@ -47,13 +47,18 @@ func killWindowFixture(t *testing.T) string {
 
 // ownBinary copies the webui binary to a path of this test's own, so the
 // kill-window fixture (which matches by path) sees only this test's servers.
+// A hard link, when it can be: a copy's write fd, inherited by a parallel
+// test's fork until its exec, makes exec of the copy fail with ETXTBSY.
 func ownBinary(t *testing.T, src string) string {
 	t.Helper()
+	dst := filepath.Join(t.TempDir(), "webui")
+	if os.Link(src, dst) == nil {
+		return dst
+	}
 	b, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst := filepath.Join(t.TempDir(), "webui")
 	if err := os.WriteFile(dst, b, 0o755); err != nil {
 		t.Fatal(err)
 	}

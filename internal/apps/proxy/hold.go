@@ -2,10 +2,12 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -44,6 +46,7 @@ func (h *holdTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	pause := 20 * time.Millisecond
 	state, verdict := "running", ""
+	resetOnce := body == nil
 	for {
 		tg, err := h.t.target(info.route)
 		if err == nil {
@@ -57,7 +60,14 @@ func (h *holdTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				out.Body = body
 			}
 			var res *http.Response
-			if res, err = h.base.RoundTrip(&out); err == nil || !isRefused(err) {
+			res, err = h.base.RoundTrip(&out)
+			// A bodiless request reset before any answer reached an app
+			// that was dying: its listener's backlog is reset as it exits,
+			// unread. Sent again once, like a refused dial. (An app that
+			// read the request and then died closes with EOF instead.)
+			if err != nil && resetOnce && errors.Is(err, syscall.ECONNRESET) {
+				resetOnce = false
+			} else if err == nil || !isRefused(err) {
 				return res, err
 			}
 		} else if !isRefused(err) {

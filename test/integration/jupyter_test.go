@@ -171,7 +171,7 @@ func stopJupyter(t *testing.T, p *proc, browser *http.Client, dir string) {
 		if err != nil || pid == p.pid() {
 			continue
 		}
-		if b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && strings.Contains(string(b), dir) {
+		if b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && strings.Contains(string(b), dir+"/") {
 			harness.StopPID(pid, 5*time.Second)
 		}
 	}

@@ -29,8 +29,7 @@ type Host struct {
 	table *proxy.Table
 
 	ready   chan struct{} // closed once the supervisor runs
-	once    sync.Once
-	mu      sync.Mutex // serializes Start, Reload and Close
+	mu      sync.Mutex    // serializes Start, Reload and Close
 	sup     *apps.Supervisor
 	specs   []apps.Spec
 	errs    []*apps.FileError

@@ -288,12 +288,19 @@ func resolve(name, dir string, env []string) (string, error) {
 	return "", fmt.Errorf("%s: not found in PATH", name)
 }
 
-func (s *Supervisor) expandHome(p string) string {
+func (s *Supervisor) expandHome(p string) string { return ExpandHome(s.cfg.Home, p) }
+
+// ExpandHome is p with a leading ~ meaning home ("" = $HOME), as app files
+// write dir and root.
+func ExpandHome(home, p string) string {
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
 	if p == "~" {
-		return s.cfg.Home
+		return home
 	}
 	if rest, ok := strings.CutPrefix(p, "~/"); ok {
-		return filepath.Join(s.cfg.Home, rest)
+		return filepath.Join(home, rest)
 	}
 	return p
 }

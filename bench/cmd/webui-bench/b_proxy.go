@@ -16,12 +16,13 @@ import (
 	"time"
 )
 
-// proxyCost measures the app proxy (internal/apps/proxy) in front of the
-// bare Go floor against the floor served directly, in the same run: wrk's
-// requests/s and p99, the proxy's CPU per request, and how soon the first
-// server-sent event comes through.
+// proxyCost measures webui hosting the bare Go floor as an app, and its
+// proxy (internal/apps/proxy) alone, against the floor served directly
+// and through nginx, in the same run: wrk's requests/s and p99, the
+// proxy's CPU per request, how soon the first server-sent event comes
+// through, and what an idle supervised app costs webui.
 func (bn *bench) proxyCost() *section {
-	s := &section{key: "proxy", title: "App proxy in front of the floor"}
+	s := &section{key: "proxy", title: "Hosting an app: webui in front of the floor"}
 	fail := func(err error) *section { s.err = err; return s }
 	if bn.b.wrk == "" {
 		w, err := ensureTool("wrk", "wrk")
@@ -74,6 +75,18 @@ func (bn *bench) proxyCost() *section {
 			return fail(err)
 		}
 	}
+	wf, err := bn.startWebuiFront(filepath.Join(dir, "webui"), webuiAppFiles(faddr, sseAddr), "/app/health")
+	if err != nil {
+		return fail(err)
+	}
+	defer wf.stop()
+	waddr := wf.in.addr
+	auth := map[string]string{waddr: wf.auth}
+	slice := max(10*time.Second, bn.cfg.proxyIdle/6)
+	ia, err := bn.startIdleApps(filepath.Join(dir, "idle"), slice)
+	if err != nil {
+		return fail(err)
+	}
 	// nginx as a reverse proxy is the peer: what a proxy costs on this
 	// machine at all.
 	naddr, nginxNote := "", ""
@@ -92,21 +105,24 @@ func (bn *bench) proxyCost() *section {
 	s.setup = []string{
 		fmt.Sprintf("`wrk -t %d -c %d -d %s --latency URL`, %d rounds, each target in turn (after a 1 s warm-up each); wrk, the proxy and the floor share the %d cores.",
 			bn.cfg.wrkThreads, bn.cfg.wrkConns, bn.cfg.wrkDuration, bn.cfg.wrkRounds, bn.m.cores),
-		"The proxy is `bench/proxyfront`: internal/apps/proxy's Table alone in a bare net/http server (no router, middleware or access log), routing `/app/` to the floor with the prefix stripped; it is not yet wired into webui, so this is the proxy's own cost, not webui's front door.",
+		"webui is the release build as shipped (access log on), hosting the floor as `apps.d/app.conf` with `upstream = http://127.0.0.1:PORT` and `route = /app/` (prefix stripped, X-Forwarded-* added, the client's Host passed on); wrk sends the owner's `Authorization: Bearer` token, which webui checks and strips. The goals are webui's.",
+		"For scale, `bench/proxyfront`: internal/apps/proxy's Table alone in a bare net/http server (no router, auth, middleware or access log), routing `/app/` the same way: what the proxy itself costs, without webui's front door.",
 		"The floor (bench/floor) answers `/health` (16 bytes of JSON) and `/big` (64 KiB from memory).",
 		nginxNote,
-		"SSE: a bare Go handler writes one event, flushes and holds the stream open; the figure is the time from sending the request to reading the first event, on a fresh connection each time, directly and through the proxy, alternating.",
+		"SSE: a bare Go handler writes one event, flushes and holds the stream open; the figure is the time from sending the request to reading the first event, on a fresh connection each time, directly, through the proxy and through webui (`apps.d/sse.conf`, an upstream), in turn.",
+		fmt.Sprintf("Idle app: two more webuis run from the start of the section to its end (at least %s): one supervising the floor as a process app (`command = floor -addr 127.0.0.1:PORT`, `health = /health`, so the liveness poll runs), one with no apps. Nobody asks either anything. The figure is each webui's own CPU time (schedstat over its threads, not its children) per %s slice, scaled to an hour; the medians are compared. The slices overlap the wrk runs, so read the absolute figures as an upper bound; the difference is the app's cost.", bn.cfg.proxyIdle, slice),
 	}
 	eps := []struct{ name, direct, proxied, nginx string }{
 		{"GET /health (16 B)", "http://" + faddr + "/health", "http://" + paddr + "/app/health", "http://" + naddr + "/app/health"},
 		{"GET /big (64 KiB)", "http://" + faddr + "/big", "http://" + paddr + "/app/big", "http://" + naddr + "/app/big"},
 	}
-	pids := map[string]int{faddr: fl.pid(), paddr: px.pid()}
+	webuiURL := func(i int) string { return "http://" + waddr + strings.TrimPrefix(eps[i].proxied, "http://"+paddr) }
+	pids := map[string]int{faddr: fl.pid(), paddr: px.pid(), waddr: wf.srv.pid()}
 	if b, err := os.ReadFile(filepath.Join(dir, "nginx", "nginx.pid")); err == nil {
 		pids[naddr], _ = strconv.Atoi(strings.TrimSpace(string(b)))
 	}
 	targets := func(i int) []string {
-		us := []string{eps[i].direct, eps[i].proxied}
+		us := []string{eps[i].direct, webuiURL(i), eps[i].proxied}
 		if naddr != "" {
 			us = append(us, eps[i].nginx)
 		}
@@ -117,7 +133,7 @@ func (bn *bench) proxyCost() *section {
 	for i := range eps {
 		for _, u := range targets(i) {
 			res[u] = &runs{}
-			if _, err := bn.wrk(u, "", false, time.Second); err != nil {
+			if _, err := bn.wrk(u, auth[hostOf(u)], false, time.Second); err != nil {
 				return fail(err)
 			}
 		}
@@ -127,9 +143,9 @@ func (bn *bench) proxyCost() *section {
 			us := targets(i)
 			for k := range us {
 				u := us[(r+k)%len(us)]
-				pid := pids[strings.Split(strings.TrimPrefix(u, "http://"), "/")[0]]
+				pid := pids[hostOf(u)]
 				c0 := treeCPU(pid)
-				w, err := bn.wrk(u, "", false, bn.cfg.wrkDuration)
+				w, err := bn.wrk(u, auth[hostOf(u)], false, bn.cfg.wrkDuration)
 				if err != nil {
 					return fail(err)
 				}
@@ -145,13 +161,13 @@ func (bn *bench) proxyCost() *section {
 			}
 		}
 	}
-	for _, ep := range eps {
-		d, p, ng := res[ep.direct], res[ep.proxied], res[ep.nginx]
+	for i, ep := range eps {
+		d, wb, p, ng := res[ep.direct], res[webuiURL(i)], res[ep.proxied], res[ep.nginx]
 		tb := table{caption: "**" + ep.name + "**", header: []string{"server", "requests/s: median (min–max)", "p99: median (min–max)", "req/s ÷ floor", "p99 ÷ floor", "server CPU per request: median"}}
 		for _, row := range []struct {
 			name string
 			x    *runs
-		}{{"floor, direct", d}, {"floor through webui's app proxy (CPU: the proxy process alone)", p}, {"floor through nginx (CPU: nginx's processes)", ng}} {
+		}{{"floor, direct", d}, {"floor hosted by webui (apps.d upstream; CPU: webui)", wb}, {"floor through the proxy alone (bench/proxyfront)", p}, {"floor through nginx (CPU: nginx's processes)", ng}} {
 			if row.x == nil {
 				continue
 			}
@@ -159,9 +175,14 @@ func (bn *bench) proxyCost() *section {
 				ratio(row.x.p99.median(), d.p99.median()), row.x.cpu.med(" µs"))
 		}
 		s.tables = append(s.tables, tb)
-		rr, pr := p.rps.median()/d.rps.median(), p.p99.median()/d.p99.median()
-		s.target(ep.name+": proxied ≥ 0.7× the floor's requests/s", fmt.Sprintf("%s (%s vs %s req/s)", ratio(p.rps.median(), d.rps.median()), num(p.rps.median()), num(d.rps.median())), rr >= 0.7)
-		s.target(ep.name+": proxied p99 ≤ 1.5× the floor's", fmt.Sprintf("%s (%s vs %s ms)", ratio(p.p99.median(), d.p99.median()), num(p.p99.median()), num(d.p99.median())), pr <= 1.5)
+		rr, pr := wb.rps.median()/d.rps.median(), wb.p99.median()/d.p99.median()
+		s.target(ep.name+": webui hosting the floor ≥ 0.7× the floor's requests/s", fmt.Sprintf("%s (%s vs %s req/s)", ratio(wb.rps.median(), d.rps.median()), num(wb.rps.median()), num(d.rps.median())), rr >= 0.7)
+		s.target(ep.name+": webui hosting the floor, p99 ≤ 1.5× the floor's", fmt.Sprintf("%s (%s vs %s ms)", ratio(wb.p99.median(), d.p99.median()), num(wb.p99.median()), num(d.p99.median())), pr <= 1.5)
+		s.info(ep.name+": the proxy alone (bench/proxyfront)", fmt.Sprintf("%s the floor's requests/s, p99 %s", ratio(p.rps.median(), d.rps.median()), ratio(p.p99.median(), d.p99.median())))
+		if wb.cpu.median() > 0 && p.cpu.median() > 0 {
+			s.notes = append(s.notes, fmt.Sprintf("%s: webui spent %s µs of its own CPU per request, the proxy alone %s µs, the floor %s µs: webui's front door (auth, routing, the access log) adds %s µs per request to the proxy's.",
+				ep.name, num(wb.cpu.median()), num(p.cpu.median()), num(d.cpu.median()), num(wb.cpu.median()-p.cpu.median())))
+		}
 		if ng != nil {
 			s.info(ep.name+": nginx as the proxy, for scale", fmt.Sprintf("%s the floor's requests/s, p99 %s", ratio(ng.rps.median(), d.rps.median()), ratio(ng.p99.median(), d.p99.median())))
 		}
@@ -171,13 +192,16 @@ func (bn *bench) proxyCost() *section {
 	if bn.cfg.quick {
 		n = 30
 	}
-	var direct, proxied sample
-	for i := range 2 * n {
-		u, into := "http://"+sseAddr+"/events", &direct
-		if i%2 == 1 {
+	var direct, proxied, viaWebui sample
+	for i := range 3 * n {
+		u, into, a := "http://"+sseAddr+"/events", &direct, ""
+		switch i % 3 {
+		case 1:
 			u, into = "http://"+paddr+"/sse/events", &proxied
+		case 2:
+			u, into, a = "http://"+waddr+"/sse/events", &viaWebui, wf.auth
 		}
-		d, err := firstEvent(u)
+		d, err := firstEvent(u, a)
 		if err != nil {
 			return fail(err)
 		}
@@ -185,9 +209,23 @@ func (bn *bench) proxyCost() *section {
 	}
 	tb := table{caption: fmt.Sprintf("**SSE: first event** (%d streams each)", n), header: []string{"path", "median", "p99", "max"}}
 	tb.add("direct", num(direct.median())+" ms", num(direct.q(0.99))+" ms", num(direct.max())+" ms")
-	tb.add("through the proxy", num(proxied.median())+" ms", num(proxied.q(0.99))+" ms", num(proxied.max())+" ms")
+	tb.add("through webui (apps.d upstream)", num(viaWebui.median())+" ms", num(viaWebui.q(0.99))+" ms", num(viaWebui.max())+" ms")
+	tb.add("through the proxy alone", num(proxied.median())+" ms", num(proxied.q(0.99))+" ms", num(proxied.max())+" ms")
 	s.tables = append(s.tables, tb)
-	s.info("SSE first event through the proxy", fmt.Sprintf("%s ms median, p99 %s ms (direct %s ms, p99 %s ms); the server holds the stream open after it", num(proxied.median()), num(proxied.q(0.99)), num(direct.median()), num(direct.q(0.99))))
+	s.info("SSE first event through webui", fmt.Sprintf("%s ms median, p99 %s ms (direct %s ms, p99 %s ms); the server holds the stream open after it", num(viaWebui.median()), num(viaWebui.q(0.99)), num(direct.median()), num(direct.q(0.99))))
+
+	minSlices := max(3, int(bn.cfg.proxyIdle/slice))
+	progress("proxy: idle app: sampling until %d slices of %s", minSlices, slice)
+	with, none := ia.finish(minSlices)
+	tb = table{caption: fmt.Sprintf("**Idle supervised app: webui's own CPU** (%d slices of %s)", len(with), slice), header: []string{"webui", "CPU-s per hour: median (min–max)"}}
+	tb.add("with one idle process app (health polled)", medMinMax(with, ""))
+	tb.add("with no apps", medMinMax(none, ""))
+	s.tables = append(s.tables, tb)
+	if probes := len(with) * int(slice/(10*time.Second)); probes > 0 {
+		s.notes = append(s.notes, fmt.Sprintf("The idle app's health was polled every 10 s, about %d times in the %d slices: %s ms of webui's CPU per probe if the probes are all the app costs.",
+			probes, len(with), num((with.median()-none.median())/360*1000)))
+	}
+	s.info("An idle supervised app's cost to webui", fmt.Sprintf("%s (%s with the app vs %s without, medians)", cpuHour(with.median()-none.median()), cpuHour(with.median()), cpuHour(none.median())))
 	return s
 }
 
@@ -235,7 +273,7 @@ func startSSE() (string, func(), error) {
 
 // firstEvent opens a stream on a fresh connection and times its first
 // event.
-func firstEvent(u string) (time.Duration, error) {
+func firstEvent(u, auth string) (time.Duration, error) {
 	tr := &http.Transport{DisableKeepAlives: true}
 	defer tr.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -243,6 +281,9 @@ func firstEvent(u string) (time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return 0, err
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
 	}
 	t0 := time.Now()
 	res, err := tr.RoundTrip(req)

@@ -47,6 +47,7 @@ type config struct {
 	wdTrials      int
 	wdLanes       int
 	idle          time.Duration
+	proxyIdle     time.Duration
 	wrkDuration   time.Duration
 	wrkRounds     int
 	wrkConns      int
@@ -89,6 +90,7 @@ func run(args []string) int {
 	fs.IntVar(&c.wdTrials, "wd-trials", 20, "kill -9 recoveries per watchdog setting")
 	fs.IntVar(&c.wdLanes, "wd-lanes", 4, "parallel lanes for the default watchdog setting (half as many for the fast one)")
 	fs.DurationVar(&c.idle, "idle", 10*time.Minute, "how long to watch the idle processes")
+	fs.DurationVar(&c.proxyIdle, "proxy-idle", 2*time.Minute, "how long the proxy section at least watches webui with an idle app and without")
 	fs.DurationVar(&c.wrkDuration, "wrk-duration", 6*time.Second, "duration of one wrk run")
 	fs.IntVar(&c.wrkRounds, "wrk-rounds", 3, "wrk rounds (each server on each endpoint once per round)")
 	fs.IntVar(&c.wrkConns, "wrk-conns", 32, "wrk connections")
@@ -109,6 +111,7 @@ func run(args []string) int {
 			"wd-trials":    func() { c.wdTrials = 2 },
 			"wd-lanes":     func() { c.wdLanes = 2 },
 			"idle":         func() { c.idle = 30 * time.Second },
+			"proxy-idle":   func() { c.proxyIdle = 30 * time.Second },
 			"wrk-duration": func() { c.wrkDuration = 2 * time.Second },
 			"wrk-rounds":   func() { c.wrkRounds = 1 },
 			"storm":        func() { c.storm = 1000 },

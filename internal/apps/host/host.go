@@ -114,7 +114,7 @@ func (h *Host) routes(specs []apps.Spec) []proxy.Route {
 		rt := proxy.Route{Name: name, Prefix: s.Route, StripPrefix: s.StripPrefix, Public: !s.Auth}
 		switch s.Kind {
 		case apps.Static:
-			rt.Static = &proxy.Static{Root: s.Root, SPA: s.SPA, Listing: s.Listing}
+			rt.Static = &proxy.Static{Root: apps.ExpandHome(h.cfg.Home, s.Root), SPA: s.SPA, Listing: s.Listing}
 		case apps.Process, apps.Proxy:
 			rt.Upstream = func() string { return h.upstream(name) }
 			rt.Wait = func(ctx context.Context) (bool, string, string) { return h.wait(ctx, name) }

@@ -343,27 +343,9 @@ http {
     }
 }
 `, user, dir, addr, upstream)
-	cf := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
-		return "", nil, err
-	}
-	c, err := spawn(bn.b.nginx, []string{"-p", dir, "-c", cf, "-g", "daemon off;"}, os.Environ(), filepath.Join(dir, "out.txt"))
+	stop, err := bn.runNginx(dir, conf, func() error { return waitOK("http://"+addr+"/app/health", 10*time.Second) })
 	if err != nil {
 		return "", nil, err
-	}
-	stop := func() {
-		kids := children(c.pid())
-		c.stop(syscall.SIGTERM, 10*time.Second)
-		for _, k := range kids {
-			if pidAlive(k) {
-				_ = syscall.Kill(k, syscall.SIGKILL)
-			}
-		}
-	}
-	if err := waitOK("http://"+addr+"/app/health", 10*time.Second); err != nil {
-		b, _ := os.ReadFile(filepath.Join(dir, "out.txt"))
-		stop()
-		return "", nil, fmt.Errorf("nginx: %v\n%s", err, b)
 	}
 	return addr, stop, nil
 }

@@ -402,27 +402,9 @@ http {
     }
 }
 `, user, dir, addr, files)
-	cf := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
-		return "", nil, err
-	}
-	c, err := spawn(bn.b.nginx, []string{"-p", dir, "-c", cf, "-g", "daemon off;"}, os.Environ(), filepath.Join(dir, "out.txt"))
+	stop, err := bn.runNginx(dir, conf, func() error { _, err := waitHealth(addr, 10*time.Second, 20*time.Millisecond, nil); return err })
 	if err != nil {
 		return "", nil, err
-	}
-	stop := func() {
-		kids := children(c.pid())
-		c.stop(syscall.SIGTERM, 10*time.Second)
-		for _, k := range kids {
-			if pidAlive(k) {
-				_ = syscall.Kill(k, syscall.SIGKILL)
-			}
-		}
-	}
-	if _, err := waitHealth(addr, 10*time.Second, 20*time.Millisecond, nil); err != nil {
-		b, _ := os.ReadFile(filepath.Join(dir, "out.txt"))
-		stop()
-		return "", nil, fmt.Errorf("nginx: %v\n%s", err, b)
 	}
 	return addr, stop, nil
 }
@@ -437,4 +419,32 @@ func children(pid int) []int {
 		}
 	}
 	return out
+}
+
+// runNginx writes conf as dir/nginx.conf and runs nginx in the foreground
+// until stop; ready reports when it answers.
+func (bn *bench) runNginx(dir, conf string, ready func() error) (stop func(), err error) {
+	cf := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
+		return nil, err
+	}
+	c, err := spawn(bn.b.nginx, []string{"-p", dir, "-c", cf, "-g", "daemon off;"}, os.Environ(), filepath.Join(dir, "out.txt"))
+	if err != nil {
+		return nil, err
+	}
+	stop = func() {
+		kids := children(c.pid())
+		c.stop(syscall.SIGTERM, 10*time.Second)
+		for _, k := range kids {
+			if pidAlive(k) {
+				_ = syscall.Kill(k, syscall.SIGKILL)
+			}
+		}
+	}
+	if err := ready(); err != nil {
+		b, _ := os.ReadFile(filepath.Join(dir, "out.txt"))
+		stop()
+		return nil, fmt.Errorf("nginx: %v\n%s", err, b)
+	}
+	return stop, nil
 }

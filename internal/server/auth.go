@@ -161,8 +161,12 @@ func public(r *http.Request) bool {
 // holds nothing.
 func requireAuth(a *Auth, appRoute func(path string) (ok, public bool), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if public(r) { // webui's own public paths (/health, the console's files): no app lookup
+			next.ServeHTTP(w, r)
+			return
+		}
 		isApp, publicApp := appRoute(r.URL.Path)
-		if public(r) || a.authorized(r) || publicApp {
+		if publicApp || a.authorized(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

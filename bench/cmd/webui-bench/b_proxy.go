@@ -229,23 +229,7 @@ func (bn *bench) proxyCost() *section {
 	return s
 }
 
-func waitOK(u string, within time.Duration) error {
-	end := time.Now().Add(within)
-	for {
-		res, err := http.Get(u)
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return nil
-			}
-			err = fmt.Errorf("status %d", res.StatusCode)
-		}
-		if time.Now().After(end) {
-			return fmt.Errorf("%s: %v", u, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func waitOK(u string, within time.Duration) error { return waitOwner(u, "", within) }
 
 // startSSE serves /events: one event, flushed, then the stream stays open
 // until the client leaves.

@@ -70,12 +70,15 @@ func (f *webuiFront) stop() {
 	}
 }
 
-// waitOwner polls u with the owner's Authorization until it answers 200.
+// waitOwner polls u, with auth as its Authorization ("" for none), until
+// it answers 200.
 func waitOwner(u, auth string, within time.Duration) error {
 	end := time.Now().Add(within)
 	for {
 		req, _ := http.NewRequest(http.MethodGet, u, nil)
-		req.Header.Set("Authorization", auth)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
 		res, err := probeClient.Do(req)
 		if err == nil {
 			res.Body.Close()

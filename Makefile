@@ -44,7 +44,7 @@ FUZZTIME ?= 2s
 FUZZ     := internal/config:FuzzParse internal/config:FuzzSetKey \
             internal/server:FuzzHostAllowed internal/server:FuzzSameOrigin \
             internal/auth:FuzzVerifySession internal/diag:FuzzParseEvent \
-            internal/apps:FuzzParseApp \
+            internal/apps:FuzzParseApp internal/apps:FuzzNames \
             internal/apps/proxy:FuzzMatch internal/apps/proxy:FuzzRewriteLocation
 FUZZ     += internal/health:FuzzParseAddr
 # A failure that wrote a failing input fails at once; any other (the fuzz

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,10 +92,20 @@ func Name(file string) string {
 	return name
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
-
-// ValidName reports whether name may name an app.
-func ValidName(name string) bool { return len(name) <= 64 && nameRE.MatchString(name) }
+// ValidName reports whether name may name an app: 1 to 64 of a-z, 0-9
+// and -. (A loop, not a regexp: package-level regexps compile at init,
+// which every start waits for.)
+func ValidName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // keys are the keys of an app file; env.KEY lines are the one family.
 var keys = []string{"command", "dir", "port", "route", "health", "root", "upstream",
@@ -104,7 +113,7 @@ var keys = []string{"command", "dir", "port", "route", "health", "root", "upstre
 
 func knownKey(k string) bool {
 	if name, ok := strings.CutPrefix(k, "env."); ok {
-		return envNameRE.MatchString(name)
+		return validEnvName(name)
 	}
 	for _, x := range keys {
 		if x == k && x != "env.NAME" {
@@ -114,7 +123,16 @@ func knownKey(k string) bool {
 	return false
 }
 
-var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// validEnvName: a shell variable name, [A-Za-z_][A-Za-z0-9_]*.
+func validEnvName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // Defaults is the app name with every key at its default and no kind yet.
 func Defaults(name string) Spec {

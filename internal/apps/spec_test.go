@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -289,4 +290,22 @@ func TestLoadRefusesWritableByOthers(t *testing.T) {
 	if len(specs) != 0 || len(errs) != 1 || !strings.Contains(errs[0].Error(), "no app in it is loaded") {
 		t.Fatalf("world-writable dir: specs %+v errs %v", specs, errs)
 	}
+}
+
+// FuzzNames holds the hand-written name checks to the patterns they
+// replace.
+func FuzzNames(f *testing.F) {
+	for _, s := range []string{"", "notes", "my-app2", "A", "a_b", "_x", "X1", "1x", "é", strings.Repeat("a", 65)} {
+		f.Add(s)
+	}
+	app := regexp.MustCompile(`^[a-z0-9-]+$`)
+	env := regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := ValidName(s), len(s) <= 64 && app.MatchString(s); got != want {
+			t.Errorf("ValidName(%q) = %v, the pattern says %v", s, got, want)
+		}
+		if got, want := validEnvName(s), env.MatchString(s); got != want {
+			t.Errorf("validEnvName(%q) = %v, the pattern says %v", s, got, want)
+		}
+	})
 }

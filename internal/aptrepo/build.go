@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/termux-webui/webui/internal/debfile"
@@ -47,7 +48,8 @@ type Result struct {
 	Suite   string   // dists/SUITE
 }
 
-var namePart = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
+// namePart compiles on first use: init is on every start's path.
+var namePart = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`) })
 
 // Build adds the .debs of o.Dist to the repository at o.Out and rewrites
 // its indexes and signatures.
@@ -58,7 +60,7 @@ func Build(o Options) (*Result, error) {
 	if o.Component == "" {
 		o.Component = "main"
 	}
-	if !namePart.MatchString(o.Suite) || !namePart.MatchString(o.Component) {
+	if !namePart().MatchString(o.Suite) || !namePart().MatchString(o.Component) {
 		return nil, fmt.Errorf("suite %q and component %q must be lower-case names ([a-z0-9.-])", o.Suite, o.Component)
 	}
 	if o.Key == nil {
@@ -167,7 +169,7 @@ func groupByComponent(root string, pkgs []*Package) map[string][]*Package {
 	out := map[string][]*Package{}
 	for _, p := range pkgs {
 		parts := strings.Split(filepath.ToSlash(rel(filepath.Join(root, "pool"), p.Path)), "/")
-		if len(parts) < 2 || !namePart.MatchString(parts[0]) {
+		if len(parts) < 2 || !namePart().MatchString(parts[0]) {
 			continue // a .deb loose in pool/: not in any component
 		}
 		out[parts[0]] = append(out[parts[0]], p)

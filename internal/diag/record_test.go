@@ -117,3 +117,14 @@ func TestAppendEvent(t *testing.T) {
 		t.Errorf("no record: %+v", evs)
 	}
 }
+
+// TestInstalledLine: the hand-built line is what json.Marshal writes.
+func TestInstalledLine(t *testing.T) {
+	for _, crash := range []bool{true, false} {
+		at := time.Date(2026, 12, 1, 15, 4, 5, 123456789, time.UTC)
+		want, _ := json.Marshal(Event{Event: EvInstalled, T: at, CrashOutput: crash})
+		if got := installedLine(at, crash); string(got) != string(want)+"\n" {
+			t.Errorf("crash %v:\n got %s\nwant %s", crash, got, want)
+		}
+	}
+}

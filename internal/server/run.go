@@ -36,7 +36,12 @@ func (nopRecorder) ExitingSignal(syscall.Signal, string, int) {}
 // Listen opens the listening socket, with a one-line error that says what to
 // do when the port is taken.
 func Listen(addr string) (net.Listener, error) {
-	ln, err := net.Listen("tcp", addr)
+	// Plain TCP: Go offers Multipath TCP on Linux listeners by default, and
+	// finding out whether the kernel has it opens probe sockets on the way
+	// to the first answer. A phone's local server has one path.
+	var lc net.ListenConfig
+	lc.SetMultipathTCP(false)
+	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err == nil {
 		return ln, nil
 	}

@@ -68,7 +68,10 @@ func headers(kv ...string) []header {
 func (f *file) responseHeaders() {
 	f.clen = []string{strconv.Itoa(len(f.data))}[:1:1]
 	common := []string{"Content-Type", f.ctype, "Cache-Control", "no-cache", "X-Content-Type-Options", "nosniff",
-		"Referrer-Policy", "same-origin", "Content-Security-Policy", CSP, "X-Frame-Options", "DENY"}
+		"Referrer-Policy", "same-origin"}
+	if document(f.ctype) {
+		common = append(common, "Content-Security-Policy", CSP, "X-Frame-Options", "DENY")
+	}
 	if f.gz == nil {
 		f.hdr = headers(append(common, "ETag", f.etag)...)
 		return
@@ -78,6 +81,15 @@ func (f *file) responseHeaders() {
 	// here, for the only body this copy ever has.
 	f.gzHdr = headers(append(common, "ETag", strings.TrimSuffix(f.etag, `"`)+`-gzip"`, "Vary", "Accept-Encoding",
 		"Content-Encoding", "gzip", "Content-Length", strconv.Itoa(len(f.gz)))...)
+}
+
+// document: a type a browser renders as a page of its own, where the CSP
+// and framing rules apply. A browser ignores both on a stylesheet, script
+// or image it loads into a page, and leaving them off keeps such an answer
+// within net/http's eight-header map (beyond it, the map grows on every
+// response).
+func document(ctype string) bool {
+	return strings.HasPrefix(ctype, "text/html") || strings.HasPrefix(ctype, "image/svg+xml")
 }
 
 // byName indexes the embedded files with their ETags. It runs on the first

@@ -191,3 +191,33 @@ func TestVaryKept(t *testing.T) {
 		t.Fatalf("Vary %q after a request that added to it", got)
 	}
 }
+
+// TestPageHeaders: a page the browser renders on its own (the console, an
+// SVG opened directly) carries the CSP and framing rules; every file
+// carries nosniff, so a script or stylesheet is never read as another type.
+// A stylesheet's answer fits net/http's eight-entry header map.
+func TestPageHeaders(t *testing.T) {
+	h := Assets()
+	for _, tc := range []struct {
+		path string
+		page bool
+	}{{"/assets/icon.svg", true}, {"/assets/app.css", false}, {"/assets/app.js", false}, {"/assets/icon-192.png", false}} {
+		resp, _ := get(t, h, tc.path)
+		if resp.StatusCode != 200 || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("%s: %d %v", tc.path, resp.StatusCode, resp.Header)
+		}
+		csp, xfo := resp.Header.Get("Content-Security-Policy") != "", resp.Header.Get("X-Frame-Options") == "DENY"
+		if csp != tc.page || xfo != tc.page {
+			t.Errorf("%s: CSP %v, X-Frame-Options %v; want both %v", tc.path, csp, xfo, tc.page)
+		}
+	}
+	resp, _ := get(t, Index(), "/")
+	if !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'self'") || resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("index: %v", resp.Header)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/assets/app.css", nil))
+	if n := len(w.Header()); n > 8 {
+		t.Errorf("app.css sets %d headers: %v", n, w.Header())
+	}
+}

@@ -156,8 +156,11 @@ func serve(w http.ResponseWriter, r *http.Request, name string) {
 	// A range is of the identity bytes: resuming a download of a
 	// compressed copy is not worth the confusion it invites. So are write
 	// preconditions, whose 412 must not carry the gzip copy's length.
-	if f.gz != nil && r.Header.Get("Range") == "" && r.Header.Get("If-Match") == "" &&
-		r.Header.Get("If-Unmodified-Since") == "" && AcceptsGzip(r.Header.Values("Accept-Encoding")) {
+	// The keys are canonical already, as net/http stores them: Get would
+	// canonicalise each again, on every asset answer.
+	q := r.Header
+	if f.gz != nil && first(q["Range"]) == "" && first(q["If-Match"]) == "" &&
+		first(q["If-Unmodified-Since"]) == "" && AcceptsGzip(q["Accept-Encoding"]) {
 		body, hdr, clen = f.gz, f.gzHdr, nil // gzHdr has its length
 	}
 	for _, kv := range hdr {
@@ -180,6 +183,14 @@ func serve(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
+}
+
+// first is Header.Get's answer from a value list.
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
 }
 
 var acceptRanges = []string{"bytes"}[:1:1]

@@ -125,6 +125,12 @@ func recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
+// acceptsStream: the first Accept value, as Header.Get gives it, asks for
+// server-sent events.
+func acceptsStream(accept []string) bool {
+	return len(accept) > 0 && strings.Contains(accept[0], "text/event-stream")
+}
+
 // track registers each request as in flight while it runs.
 func track(f *Inflight, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -133,7 +139,7 @@ func track(f *Inflight, next http.Handler) http.Handler {
 			Path:    r.URL.Path,
 			Remote:  r.RemoteAddr,
 			Started: time.Now(),
-			Stream: strings.Contains(r.Header.Get("Accept"), "text/event-stream") ||
+			Stream: acceptsStream(r.Header["Accept"]) || // canonical key: Get would canonicalise it again
 				r.URL.RawQuery != "" && r.URL.Query().Get("stream") == "1", // Query allocates a map even for none
 		})
 		defer f.done(id)

@@ -71,3 +71,23 @@ func BenchmarkAccessFast(b *testing.B) {
 		lg.Access(logrus.InfoLevel, AccessLine{Method: "GET", Path: "/assets/app.css", Status: 200, Bytes: 11602, DurMs: 0.25, Remote: "127.0.0.1:40000"})
 	}
 }
+
+// FuzzStamp holds the cached timestamp to time's own layout, across
+// seconds, zones and the years the cache leaves to time.
+func FuzzStamp(f *testing.F) {
+	f.Add(int64(1796137517), int64(123456789), 0)
+	f.Add(int64(-62135596800), int64(999999999), 1)
+	f.Add(int64(253402300800), int64(5), 2)
+	zones := []*time.Location{time.UTC, time.FixedZone("", 5*3600+30*60), time.FixedZone("", -7*3600)}
+	f.Fuzz(func(t *testing.T, sec, nsec int64, zone int) {
+		if zone < 0 {
+			zone = -zone
+		}
+		at := time.Unix(sec, nsec%1e9).In(zones[zone%len(zones)])
+		for _, tt := range []time.Time{at, at.Add(time.Millisecond), at} { // a cached second, then a hit
+			if got, want := string(appendStamp(nil, tt)), tt.Format(timeFormat); got != want {
+				t.Fatalf("appendStamp(%v) = %q, want %q", tt, got, want)
+			}
+		}
+	})
+}

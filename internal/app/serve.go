@@ -32,6 +32,7 @@ import (
 
 // Serve is `webui serve`: run the server in the foreground.
 func Serve(ctx context.Context, env Env, args []string) error {
+	platformReport := detectAhead()
 	fs := newFlags(env, "serve", "serve [flags]")
 	settings := withSettings(env, fs)
 	if err := parse(fs, args); err != nil {
@@ -59,7 +60,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		diag.EarlyExit(diag.ReasonConfigError, err.Error(), exitcode.Usage)
 		return err
 	}
-	report := detectPlatform()
+	report := platformReport()
 	exe, _ := os.Executable()
 	inst, err := ctl.NewInstance(cfg, exe, nil, report.Android.Value)
 	if err != nil {
@@ -113,13 +114,9 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		lg.WithField("stacks", b.String()).Warn("SIGUSR1: stack dump")
 	})
 	trap.Start(trapCtx)
-	diag.Go("diagnostics heartbeat", func() { rec.Heartbeat(trapCtx) })
 	freezes := &diag.FreezeWatcher{Recorder: rec, OnFreeze: func(f diag.Freeze) {
 		lg.WithField("kind", f.Kind).WithField("duration_s", f.DurationS).Warn(diag.FreezeWords(f, report.Android.Value))
 	}}
-	if testhooks.FreezeWatch() {
-		diag.Go("freeze watch", func() { freezes.Run(trapCtx) })
-	}
 
 	strategy, why := report.Strategy(cfg.RestartMode)
 
@@ -181,7 +178,12 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		// In a terminal, print the sign-in link, as Jupyter does. Never in
 		// a log: a supervisor's or ctl's console log would keep the token.
 		Ready: func(addr string) {
-			// Off the startup path: old lifetime records, update housekeeping.
+			// Off the startup path: the record's heartbeat, the freeze
+			// watch, old lifetime records, update housekeeping.
+			diag.Go("diagnostics heartbeat", func() { rec.Heartbeat(trapCtx) })
+			if testhooks.FreezeWatch() {
+				diag.Go("freeze watch", func() { freezes.Run(trapCtx) })
+			}
 			diag.Go("apps", hosted.Start)
 			diag.Go("after listen", func() {
 				if err := rec.PruneOld(); err != nil {
@@ -223,6 +225,25 @@ func Version(_ context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "webui %s (%s, %s/%s)\n", version.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil
+}
+
+// detectAhead starts detectPlatform at once, for the start's file reads
+// to overlap it, and returns the wait for its report.
+func detectAhead() func() platform.Report {
+	var r platform.Report
+	done := make(chan bool, 1)
+	diag.Go("platform detection", func() {
+		ok := false
+		defer func() { done <- ok }()
+		r = detectPlatform()
+		ok = true
+	})
+	return func() platform.Report {
+		if <-done {
+			return r
+		}
+		return detectPlatform() // it panicked there (recorded); here a panic ends the start loudly
+	}
 }
 
 // detectPlatform describes what this process runs on. Tests builds may

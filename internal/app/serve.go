@@ -32,7 +32,7 @@ import (
 
 // Serve is `webui serve`: run the server in the foreground.
 func Serve(ctx context.Context, env Env, args []string) error {
-	platformReport := detectAhead()
+	signals := diag.CatchAhead()
 	fs := newFlags(env, "serve", "serve [flags]")
 	settings := withSettings(env, fs)
 	if err := parse(fs, args); err != nil {
@@ -60,7 +60,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		diag.EarlyExit(diag.ReasonConfigError, err.Error(), exitcode.Usage)
 		return err
 	}
-	report := platformReport()
+	report := detectPlatform()
 	exe, _ := os.Executable()
 	inst, err := ctl.NewInstance(cfg, exe, nil, report.Android.Value)
 	if err != nil {
@@ -113,7 +113,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		diag.StackDump(&b)
 		lg.WithField("stacks", b.String()).Warn("SIGUSR1: stack dump")
 	})
-	trap.Start(trapCtx)
+	trap.Start(trapCtx, signals)
 	freezes := &diag.FreezeWatcher{Recorder: rec, OnFreeze: func(f diag.Freeze) {
 		lg.WithField("kind", f.Kind).WithField("duration_s", f.DurationS).Warn(diag.FreezeWords(f, report.Android.Value))
 	}}
@@ -163,6 +163,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		Recorder:  rec,
 		Restarter: engine,
 		Listener:  ln,
+		Signals:   signals.Stop,
 		Inflight:  inflight,
 		Intent:    func() string { return diag.TakeIntent(cfg.RunDir) },
 		Lifetimes: lifetimes{cfg.StateDir, diag.LoadOptions{Android: report.Android.Value}},
@@ -225,25 +226,6 @@ func Version(_ context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "webui %s (%s, %s/%s)\n", version.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil
-}
-
-// detectAhead starts detectPlatform at once, for the start's file reads
-// to overlap it, and returns the wait for its report.
-func detectAhead() func() platform.Report {
-	var r platform.Report
-	done := make(chan bool, 1)
-	diag.Go("platform detection", func() {
-		ok := false
-		defer func() { done <- ok }()
-		r = detectPlatform()
-		ok = true
-	})
-	return func() platform.Report {
-		if <-done {
-			return r
-		}
-		return detectPlatform() // it panicked there (recorded); here a panic ends the start loudly
-	}
 }
 
 // detectPlatform describes what this process runs on. Tests builds may

@@ -3,6 +3,7 @@ package diag
 import (
 	"encoding/json"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -125,6 +126,31 @@ func TestInstalledLine(t *testing.T) {
 		want, _ := json.Marshal(Event{Event: EvInstalled, T: at, CrashOutput: crash})
 		if got := installedLine(at, crash); string(got) != string(want)+"\n" {
 			t.Errorf("crash %v:\n got %s\nwant %s", crash, got, want)
+		}
+	}
+}
+
+// TestCatchAhead: the signals are registered before anyone reads them, and
+// one that comes then waits in its channel instead of killing the process.
+func TestCatchAhead(t *testing.T) {
+	s := CatchAhead()
+	s.Wait()
+	defer signal.Stop(s.Trap)
+	defer signal.Stop(s.Stop)
+	for _, tc := range []struct {
+		sig syscall.Signal
+		ch  chan os.Signal
+	}{{syscall.SIGHUP, s.Trap}, {syscall.SIGUSR1, s.Trap}, {syscall.SIGTERM, s.Stop}, {syscall.SIGUSR2, s.Stop}} {
+		if err := syscall.Kill(os.Getpid(), tc.sig); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-tc.ch:
+			if got != tc.sig {
+				t.Errorf("sent %v, the channel has %v", tc.sig, got)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%v never reached its channel", tc.sig)
 		}
 	}
 }

@@ -13,6 +13,11 @@ func notify(ch chan os.Signal) {
 	signal.Notify(ch, syscall.SIGPIPE, syscall.SIGUSR1, syscall.SIGHUP)
 }
 
+// NotifyStop registers ch for the signals that stop or restart the server.
+func NotifyStop(ch chan os.Signal) {
+	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR2)
+}
+
 // stop unregisters the trap; SIGPIPE stays caught by nosigpipe's channel.
 func stop(ch chan os.Signal) { signal.Stop(ch) }
 

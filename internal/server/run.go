@@ -80,8 +80,11 @@ func Run(ctx context.Context, d Deps) error {
 	}
 	lg := d.Log
 
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR2)
+	sigs := d.Signals
+	if sigs == nil {
+		sigs = make(chan os.Signal, 4)
+		diag.NotifyStop(sigs)
+	}
 	defer signal.Stop(sigs)
 
 	raw := d.Listener

@@ -59,6 +59,7 @@ type Recorder struct {
 // Diagnostics that cannot be written never stop the server: the error is
 // returned for logging and the Recorder carries on without a record.
 func Install(o Options) (*Recorder, error) {
+	firstline.Wait()
 	r := &Recorder{started: firstline.Started, id: firstline.ID, inflight: o.Inflight, log: o}
 	SetPanicReporter(r.Panic)
 	if !o.Enabled {
@@ -426,6 +427,7 @@ func (r *Recorder) startedAt() time.Time {
 // EarlyExit records an exit that happens before Install, such as a config
 // error, in the record firstline opened.
 func EarlyExit(reason ExitReason, detail string, code int) {
+	firstline.Wait()
 	if firstline.Record == nil {
 		return
 	}

@@ -14,6 +14,7 @@
 package firstline
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -44,11 +45,33 @@ var ID string
 // Err is why no record could be written, if that was attempted and failed.
 var Err error
 
+// opened is closed once Record, RecordDir and Err are set.
+var opened = make(chan struct{})
+
+// Wait returns once the record is open, or failed to open: Record,
+// RecordDir and Err are valid after it.
+func Wait() { <-opened }
+
 func init() {
 	ID = Started.UTC().Format("20060102T150405.000000Z") + "-" + strconv.Itoa(PID)
 	if !isServer(os.Args) || early("diagnostics", "WEBUI_DIAGNOSTICS") == "off" {
+		close(opened)
 		return
 	}
+	// The record's file system calls (a new file: the costliest of a
+	// start's) run beside the other packages' init and main's first steps.
+	go func() {
+		defer close(opened)
+		defer func() {
+			if v := recover(); v != nil {
+				Err = fmt.Errorf("first line: %v", v)
+			}
+		}()
+		open()
+	}()
+}
+
+func open() {
 	state := early("state-dir", "WEBUI_STATE_DIR")
 	if state == "" {
 		state = paths.FromEnviron().StateDir

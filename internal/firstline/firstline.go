@@ -5,6 +5,9 @@
 //
 // For a server process (`webui`, `webui serve`) it writes the first-line
 // marker: the first event of this lifetime's record, under the state dir.
+// Its time is taken here; the file is made on a goroutine started here, beside
+// the other packages' init, and diag waits for it (Wait) before the server
+// listens.
 // If the process is killed after this, the marker says it got this far; if it
 // is killed before, the absence of the marker says that instead (see
 // internal/diag for the decision table that reads it).

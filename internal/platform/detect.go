@@ -1,7 +1,6 @@
 package platform
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,9 +10,6 @@ import (
 	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/paths"
 )
-
-// maxRead bounds every file read; /proc files and build.prop are far smaller.
-const maxRead = 512 << 10
 
 // maxRawLines bounds Cgroup.Raw.
 const maxRawLines = 64
@@ -90,25 +86,6 @@ func (d detector) existsFS(rel string) bool {
 	}
 	_, err := os.Stat(filepath.Join(d.e.FSRoot, rel))
 	return err == nil
-}
-
-// readSmall reads at most maxRead bytes of a regular file. Anything else (a
-// directory, a FIFO that could block, a device) counts as unreadable.
-func readSmall(name string) ([]byte, bool) {
-	fi, err := os.Stat(name)
-	if err != nil || !fi.Mode().IsRegular() {
-		return nil, false
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, false
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxRead))
-	if err != nil {
-		return nil, false
-	}
-	return data, true
 }
 
 // procName is the command name of pid, from <ProcRoot>/<pid>/comm or else

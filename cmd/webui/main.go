@@ -50,14 +50,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
-	switch name {
-	case "help":
+	// `webui -h` is serve's help (flags alone mean serve); `webui help` is
+	// the list of commands.
+	if name == "help" {
 		if len(args) > 0 {
 			return run(ctx, []string{args[0], "--help"}, getenv, stdin, stdout, stderr)
 		}
-		usage(stdout)
-		return exitcode.OK
-	case "-h", "--help":
 		usage(stdout)
 		return exitcode.OK
 	}

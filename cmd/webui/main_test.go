@@ -94,6 +94,7 @@ func TestErrors(t *testing.T) {
 		{"bad flag value", []string{"config", "--restart-delay", "soon"}, exitcode.Usage, "webui config: "},
 		{"stray argument", []string{"version", "now"}, exitcode.Usage, `webui version: unexpected argument "now"`},
 		{"missing config file", []string{"config", "--config", "/nonexistent/webui.conf"}, exitcode.Usage, "webui config: config file /nonexistent/webui.conf"},
+		{"restart-helper without its arguments", []string{"restart-helper"}, exitcode.Usage, "webui restart-helper: need --old-pid"},
 		{"flags alone mean serve", []string{"--addr", "0.0.0.0:0"}, exitcode.Usage, "webui serve: refusing to listen on 0.0.0.0:0 without a password"},
 	}
 	for _, c := range cases {

@@ -47,10 +47,10 @@ func RestartHelper(ctx context.Context, env Env, args []string) error {
 	}
 	o.Argv = fs.Args()
 	if o.OldPID <= 0 || len(o.Argv) == 0 || !filepath.IsAbs(o.Argv[0]) {
-		return exitcode.Newf(exitcode.Usage, "restart-helper: need --old-pid and an absolute server command after --")
+		return exitcode.Newf(exitcode.Usage, "need --old-pid and an absolute server command after --")
 	}
 	if o.Health, err = health.ParseURL(*healthURL); err != nil {
-		return exitcode.Newf(exitcode.Usage, "restart-helper: --health: %v", err)
+		return exitcode.Newf(exitcode.Usage, "--health: %v", err)
 	}
 	if env.Getenv(handoff.StraceRestart) == "1" {
 		if p, err := proc.LookPath("strace"); err == nil {

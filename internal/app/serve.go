@@ -21,6 +21,7 @@ import (
 	"github.com/termux-webui/webui/internal/firstline"
 	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/logging"
+	"github.com/termux-webui/webui/internal/nosigpipe"
 	"github.com/termux-webui/webui/internal/paths"
 	"github.com/termux-webui/webui/internal/platform"
 	"github.com/termux-webui/webui/internal/proc"
@@ -187,6 +188,9 @@ func Serve(ctx context.Context, env Env, args []string) error {
 			}
 			diag.Go("apps", hosted.Start)
 			diag.Go("after listen", func() {
+				if err := nosigpipe.Err(); err != nil {
+					lg.Warn(err)
+				}
 				if err := rec.PruneOld(); err != nil {
 					lg.Warn(err)
 				}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/termux-webui/webui/internal/debfile"
 	"github.com/termux-webui/webui/internal/update"
@@ -76,9 +77,10 @@ func (p *Package) poolPath(component string) string {
 	return filepath.Join(dir, fmt.Sprintf("%s_%s_%s.deb", p.Name, ver, p.Arch))
 }
 
+// Compiled on first use, as namePart: init is on every start's path.
 var (
-	namePattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+$`)
-	versionPattern = regexp.MustCompile(`^([0-9]+:)?[0-9][A-Za-z0-9.+~:-]*$`)
+	namePattern    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+$`) })
+	versionPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+:)?[0-9][A-Za-z0-9.+~:-]*$`) })
 )
 
 // ReadPackage reads the control data of the .deb at path and hashes it.
@@ -93,9 +95,9 @@ func ReadPackage(path string) (*Package, error) {
 	}
 	p := &Package{Control: c, Name: c.Get("Package"), Version: c.Get("Version"), Arch: c.Get("Architecture"), Path: path}
 	switch {
-	case !namePattern.MatchString(p.Name):
+	case !namePattern().MatchString(p.Name):
 		return nil, fmt.Errorf("control file: Package %q is not a Debian package name", p.Name)
-	case !versionPattern.MatchString(p.Version):
+	case !versionPattern().MatchString(p.Version):
 		return nil, fmt.Errorf("control file: Version %q is not a Debian version", p.Version)
 	case p.Arch == "all":
 		paths, err := debfile.DataPaths(path, 64)

@@ -24,6 +24,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/termux-webui/webui/internal/nosigpipe"
 )
 
 // Attr says how Spawn sets up the child.
@@ -78,8 +80,10 @@ func remember(pid int, ws syscall.WaitStatus) {
 // Signals we ignore stay ignored in the child, as with the exec package: the kernel
 // keeps SIG_IGN across exec, and Go resets only the signals it handles. So
 // signal.Ignore(SIGPIPE) reaches every child (a shell cannot even undo it);
-// signal.Notify for SIGPIPE would not.
+// signal.Notify for SIGPIPE would not. nosigpipe ignores it for the first
+// moments of a start, so Spawn waits until it is caught.
 func Spawn(path string, argv []string, a Attr) (int, error) {
+	nosigpipe.Wait()
 	if len(argv) == 0 {
 		argv = []string{path}
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/termux-webui/webui/internal/config"
 )
@@ -16,22 +17,26 @@ const CSRFHeader = "X-CSRF-Token"
 
 // CSRF holds the token of this process. Another origin cannot read it: the
 // API sends no CORS headers, so only a same-origin page can fetch /api/csrf.
-type CSRF struct{ token string }
+type CSRF struct{ token func() string }
 
-// NewCSRF makes a fresh random token.
+// NewCSRF makes a fresh random token, on first use: the first randomness
+// a process draws is slow, and a start answers /health long before any
+// page or API call asks for the token.
 func NewCSRF() *CSRF {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("csrf: no randomness: " + err.Error())
-	}
-	return &CSRF{token: hex.EncodeToString(b)}
+	return &CSRF{token: sync.OnceValue(func() string {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			panic("csrf: no randomness: " + err.Error())
+		}
+		return hex.EncodeToString(b)
+	})}
 }
 
 // Token is the value clients send back in X-CSRF-Token.
-func (c *CSRF) Token() string { return c.token }
+func (c *CSRF) Token() string { return c.token() }
 
 func (c *CSRF) valid(got string) bool {
-	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(c.token)) == 1
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(c.token())) == 1
 }
 
 func safeMethod(m string) bool {

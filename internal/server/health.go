@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -44,12 +43,8 @@ func handleHealth(doc health.Doc, started time.Time, cfg *config.Config, ln *Lis
 	// watchdog asks every few seconds: encode the rest once.
 	static := doc
 	static.UptimeS = uptimeMark
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(static)
 	mark := []byte(strconv.FormatFloat(uptimeMark, 'f', -1, 64))
-	head, tail, _ := bytes.Cut(buf.Bytes(), mark)
+	head, tail, _ := bytes.Cut(health.AppendIndented(nil, static), mark)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.RawQuery == "" {
 			body := make([]byte, 0, len(head)+len(tail)+16)

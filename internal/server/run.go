@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -129,6 +130,10 @@ func Run(ctx context.Context, d Deps) error {
 		return ss
 	}
 	ss := start(raw)
+	// Let the accept loop take this thread first: a new goroutine waits for
+	// another thread to wake, and a client already in the backlog would wait
+	// behind the ready line and hooks below.
+	runtime.Gosched()
 	addr := ss.ln.Addr().String()
 	rec.Ready(addr)
 	lg.WithField("addr", addr).WithField("pid", d.PID).WithField("version", d.Version).

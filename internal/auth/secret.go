@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/google/renameio/v2"
+
+	"github.com/termux-webui/webui/internal/rawfile"
 )
 
 // TokenPrefix starts every access token, so that redaction can find tokens
@@ -61,14 +63,14 @@ func matchDirOwner(path string) {
 // createSecret writes data to path only if path does not exist yet (a
 // hard link of a complete temp file), so two processes creating the same
 // secret at once agree on one value. It returns the file's content.
-func createSecret(path string, data []byte) ([]byte, error) {
+func createSecret(path string, data []byte) ([]byte, rawfile.ID, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
+		return nil, rawfile.ID{}, err
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".new-*")
 	if err != nil {
-		return nil, err
+		return nil, rawfile.ID{}, err
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp)
@@ -83,63 +85,85 @@ func createSecret(path string, data []byte) ([]byte, error) {
 		err = cerr
 	}
 	if err != nil {
-		return nil, err
+		return nil, rawfile.ID{}, err
 	}
 	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
-		return nil, err
+		return nil, rawfile.ID{}, err
 	}
 	matchDirOwner(path)
 	syncDir(dir)
-	return ReadSecret(path)
+	return readSecret(path)
 }
+
+// maxSecret bounds what is read of a secret file (the revoked-session
+// list is the largest).
+const maxSecret = 1 << 20
 
 // ReadSecret reads a secret file. A file that others may read is made
 // 0600 first; one that cannot be fixed is an error, not a leak.
 func ReadSecret(path string) ([]byte, error) {
-	st, err := os.Stat(path)
+	b, _, err := readSecret(path)
+	return b, err
+}
+
+// readSecret is ReadSecret through one descriptor: its fstat gives the
+// mode to check and the identity a cached value is kept under, of the
+// very bytes read.
+func readSecret(path string) ([]byte, rawfile.ID, error) {
+	f, err := rawfile.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, rawfile.ID{}, err
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(path, 0o600); err != nil {
-			return nil, fmt.Errorf("%s is readable by others (mode %04o) and cannot be made 0600: %w", path, st.Mode().Perm(), err)
+	defer f.Close()
+	if perm := f.Perm(); perm&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			return nil, rawfile.ID{}, fmt.Errorf("%s is readable by others (mode %04o) and cannot be made 0600: %w", path, perm, err)
 		}
 	}
-	return os.ReadFile(path)
+	b, err := f.ReadAll(maxSecret)
+	if err != nil {
+		return nil, rawfile.ID{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, f.ID(), nil
 }
 
 // LoadOrCreateToken returns the access token in path, making one first
 // when there is none.
 func LoadOrCreateToken(path string) (string, error) {
-	b, err := ReadSecret(path)
+	tok, _, err := loadOrCreateToken(path)
+	return tok, err
+}
+
+func loadOrCreateToken(path string) (string, rawfile.ID, error) {
+	b, id, err := readSecret(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		b, err = createSecret(path, []byte(NewToken()+"\n"))
+		b, id, err = createSecret(path, []byte(NewToken()+"\n"))
 	}
 	if err != nil {
-		return "", fmt.Errorf("access token: %w", err)
+		return "", id, fmt.Errorf("access token: %w", err)
 	}
 	tok := strings.TrimSpace(string(b))
 	if len(tok) < 43 {
-		return "", fmt.Errorf("access token %s is too short: run `webui token --rotate`", path)
+		return "", id, fmt.Errorf("access token %s is too short: run `webui token --rotate`", path)
 	}
-	return tok, nil
+	return tok, id, nil
 }
 
 // loadOrCreateKey returns the session key in path, making one first when
 // there is none.
-func loadOrCreateKey(path string) ([]byte, error) {
-	b, err := ReadSecret(path)
+func loadOrCreateKey(path string) ([]byte, rawfile.ID, error) {
+	b, id, err := readSecret(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		b, err = createSecret(path, []byte(newKeyText()))
+		b, id, err = createSecret(path, []byte(newKeyText()))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("session key: %w", err)
+		return nil, id, fmt.Errorf("session key: %w", err)
 	}
 	key, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(key) < 32 {
-		return nil, fmt.Errorf("session key %s is damaged: delete it (everyone is signed out)", path)
+		return nil, id, fmt.Errorf("session key %s is damaged: delete it (everyone is signed out)", path)
 	}
-	return key, nil
+	return key, id, nil
 }
 
 func syncDir(dir string) {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -136,5 +137,24 @@ func TestRevokedBounded(t *testing.T) {
 	}
 	if !LoadRevoked(r.path).Has("later") {
 		t.Fatal("a logout did not survive a reload")
+	}
+}
+
+// A FIFO planted where a secret belongs is an error at once, not a start
+// that waits forever for a writer.
+func TestSecretFIFO(t *testing.T) {
+	dir := paths.State(t.TempDir())
+	if err := syscall.Mkfifo(dir.Token(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := OpenStore(dir, "", ""); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Fatalf("OpenStore with a FIFO token: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("OpenStore waited on a FIFO")
 	}
 }

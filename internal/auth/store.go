@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/termux-webui/webui/internal/paths"
+	"github.com/termux-webui/webui/internal/rawfile"
 )
 
 // Store holds the secrets of a state directory: the access token, the
@@ -33,43 +32,35 @@ type Store struct {
 
 type cached struct {
 	mu  sync.Mutex
-	id  fileID
+	id  rawfile.ID
 	val any
 }
 
-type fileID struct {
-	ino, size int64
-	mtime     time.Time
-}
-
-func statID(path string) (fileID, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return fileID{}, err
-	}
-	id := fileID{size: st.Size(), mtime: st.ModTime()}
-	if s, ok := st.Sys().(*syscall.Stat_t); ok {
-		id.ino = int64(s.Ino)
-	}
-	return id, nil
-}
-
 // get returns the value parsed from path, re-reading it when the file
-// changed. load runs when the file is new or changed (or missing).
-func (c *cached) get(path string, load func() (any, error)) (any, error) {
+// changed. load runs when the file is new or changed (or missing), and
+// gives the identity of the version it read.
+func (c *cached) get(path string, load func() (any, rawfile.ID, error)) (any, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	id, err := statID(path)
-	if err == nil && c.val != nil && id == c.id {
-		return c.val, nil
+	if c.val != nil {
+		if id, err := statID(path); err == nil && id == c.id {
+			return c.val, nil
+		}
 	}
-	v, err := load()
+	v, id, err := load()
 	if err != nil {
 		return nil, err
 	}
-	c.val = v
-	c.id, _ = statID(path)
+	c.val, c.id = v, id
 	return v, nil
+}
+
+func statID(path string) (rawfile.ID, error) {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return rawfile.ID{}, err
+	}
+	return rawfile.IDOf(&st), nil
 }
 
 // OpenStore opens the secrets of dir, creating the token and the session
@@ -93,7 +84,7 @@ func OpenStore(dir paths.State, envHash, fileHash string) (*Store, error) {
 func (s *Store) Dir() paths.State { return s.dir }
 
 func (s *Store) tokenValue() (string, error) {
-	v, err := s.token.get(s.dir.Token(), func() (any, error) { return LoadOrCreateToken(s.dir.Token()) })
+	v, err := s.token.get(s.dir.Token(), func() (any, rawfile.ID, error) { return loadOrCreateToken(s.dir.Token()) })
 	if err != nil {
 		return "", err
 	}
@@ -114,7 +105,7 @@ func (s *Store) CheckToken(got string) bool {
 
 // Key is the current session key.
 func (s *Store) Key() ([]byte, error) {
-	v, err := s.key.get(s.dir.SessionKey(), func() (any, error) { return loadOrCreateKey(s.dir.SessionKey()) })
+	v, err := s.key.get(s.dir.SessionKey(), func() (any, rawfile.ID, error) { return loadOrCreateKey(s.dir.SessionKey()) })
 	if err != nil {
 		return nil, err
 	}
@@ -125,15 +116,15 @@ func (s *Store) passwordValue() (string, error) {
 	if s.fixedHash != "" {
 		return s.fixedHash, nil
 	}
-	v, err := s.password.get(s.dir.Password(), func() (any, error) {
-		b, err := ReadSecret(s.dir.Password())
+	v, err := s.password.get(s.dir.Password(), func() (any, rawfile.ID, error) {
+		b, id, err := readSecret(s.dir.Password())
 		if errors.Is(err, fs.ErrNotExist) {
-			return s.fileHash, nil
+			return s.fileHash, id, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("password hash: %w", err)
+			return nil, id, fmt.Errorf("password hash: %w", err)
 		}
-		return strings.TrimSpace(string(b)), nil
+		return strings.TrimSpace(string(b)), id, nil
 	})
 	if err != nil {
 		return "", err

@@ -46,7 +46,8 @@ FUZZ     := internal/config:FuzzParse internal/config:FuzzSetKey \
             internal/auth:FuzzVerifySession internal/diag:FuzzParseEvent \
             internal/apps:FuzzParseApp internal/apps:FuzzNames \
             internal/apps/proxy:FuzzMatch internal/apps/proxy:FuzzRewriteLocation
-FUZZ     += internal/health:FuzzParseAddr internal/health:FuzzAppendIndented internal/logging:FuzzStamp
+FUZZ     += internal/health:FuzzParseAddr internal/health:FuzzAppendIndented internal/logging:FuzzStamp \
+            internal/jsonfast:FuzzAppend
 # A failure that wrote a failing input fails at once; any other (the fuzz
 # engine's own worker trouble on a loaded machine) prints why and gets one
 # more try, which must pass.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/termux-webui/webui/internal/firstline"
 	"github.com/termux-webui/webui/internal/health"
+	"github.com/termux-webui/webui/internal/jsonfast"
 	"github.com/termux-webui/webui/internal/paths"
 )
 
@@ -96,14 +97,19 @@ func Install(o Options) (*Recorder, error) {
 // its forty fields (a third of a millisecond), and this line is on the way
 // to the listener. The ready line pays that once the server answers.
 func installedLine(t time.Time, crash bool) []byte {
-	b := make([]byte, 0, 96)
-	b = append(b, `{"event":"`+EvInstalled+`","t":`...)
-	b, _ = t.AppendText(append(b, '"'))
-	b = append(b, '"')
+	b := lineHead(EvInstalled, t)
 	if crash {
 		b = append(b, `,"crash_output":true`...)
 	}
 	return append(b, "}\n"...)
+}
+
+// lineHead starts an Event line: its name (a constant, plain) and time.
+func lineHead(event string, t time.Time) []byte {
+	b := append(make([]byte, 0, 96), `{"event":"`...)
+	b = append(append(b, event...), `","t":"`...)
+	b, _ = t.AppendText(b)
+	return append(b, '"')
 }
 
 // PruneOld keeps the newest Options.Keep lifetimes within Options.MaxBytes.
@@ -214,7 +220,20 @@ func (r *Recorder) writeLine(line []byte) {
 
 // Ready records that the server listens on addr.
 func (r *Recorder) Ready(addr string) {
-	r.write(Event{Event: EvReady, Addr: addr})
+	if r == nil || r.f == nil {
+		return
+	}
+	r.writeLine(readyLine(time.Now().UTC(), addr))
+}
+
+// readyLine is json.Marshal of the ready Event and a newline, by hand as
+// installedLine: it is written while the first request is served.
+func readyLine(t time.Time, addr string) []byte {
+	b := lineHead(EvReady, t)
+	if addr != "" {
+		b = jsonfast.AppendString(append(b, `,"addr":`...), addr)
+	}
+	return append(b, "}\n"...)
 }
 
 // Signal records a caught signal with a snapshot of the process: uptime,

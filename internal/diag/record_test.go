@@ -130,6 +130,16 @@ func TestInstalledLine(t *testing.T) {
 	}
 }
 
+func TestReadyLine(t *testing.T) {
+	at := time.Date(2026, 12, 1, 15, 4, 5, 0, time.UTC)
+	for _, addr := range []string{"127.0.0.1:8787", "[::1]:41000", "", "<odd>&\u00e9"} {
+		want, _ := json.Marshal(Event{Event: EvReady, T: at, Addr: addr})
+		if got := readyLine(at, addr); string(got) != string(want)+"\n" {
+			t.Errorf("%q:\n got %s\nwant %s", addr, got, want)
+		}
+	}
+}
+
 // TestCatchAhead: the signals are registered before anyone reads them, and
 // one that comes then waits in its channel instead of killing the process.
 func TestCatchAhead(t *testing.T) {

@@ -2,7 +2,8 @@
 // the document the server answers with, the address it is asked at, and
 // the one client that asks it. The server builds the document; ctl, the
 // watchdog, the restart helper, the update confirmer and the doctor read
-// it. It imports only the standard library, so all of them can.
+// it. It imports only the standard library (and jsonfast, which imports
+// only that), so all of them can.
 package health
 
 import "time"

@@ -3,8 +3,9 @@ package health
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"strconv"
+
+	"github.com/termux-webui/webui/internal/jsonfast"
 )
 
 // AppendIndented appends d as json.Encoder with SetIndent("", "  ") writes
@@ -29,12 +30,11 @@ func AppendIndented(b []byte, d Doc) []byte {
 func appendShallow(b []byte, d Doc) ([]byte, bool) {
 	p := d.Platform
 	if d.Checks != nil || d.Goroutines != 0 || d.OpenFDs != 0 || d.Inflight != 0 ||
-		!plain(d.Status) || !plain(d.Version) || !plain(p.AndroidVersion) || !plain(p.Arch) ||
-		!plain(p.OS) || !plain(p.Supervisor) || !plain(string(d.Restart.Strategy)) || !plain(d.Restart.Why) {
+		!jsonfast.Plain(d.Status) || !jsonfast.Plain(d.Version) || !jsonfast.Plain(p.AndroidVersion) || !jsonfast.Plain(p.Arch) ||
+		!jsonfast.Plain(p.OS) || !jsonfast.Plain(p.Supervisor) || !jsonfast.Plain(string(d.Restart.Strategy)) || !jsonfast.Plain(d.Restart.Why) {
 		return b, false
 	}
-	// encoding/json writes a float in 'f' form only inside this range.
-	if abs := math.Abs(d.UptimeS); math.IsNaN(d.UptimeS) || math.IsInf(d.UptimeS, 0) || abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+	if !jsonfast.PlainFloat(d.UptimeS) {
 		return b, false
 	}
 	started, err := d.StartedAt.MarshalJSON() // quoted RFC 3339: no escapes
@@ -63,15 +63,4 @@ func appendShallow(b []byte, d Doc) ([]byte, bool) {
 	b = str(b, `    "strategy": `, string(d.Restart.Strategy))
 	b = append(append(append(b, `    "why": "`...), d.Restart.Why...), "\"\n  }\n}\n"...)
 	return b, true
-}
-
-// plain: printable ASCII that encoding/json writes as it is (it escapes
-// quotes, backslashes and, by default, <, > and &).
-func plain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return false
-		}
-	}
-	return true
 }

@@ -1,14 +1,14 @@
 package logging
 
 import (
-	"encoding/json"
-	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/termux-webui/webui/internal/jsonfast"
 )
 
 // AccessLine is one request as the access log records it.
@@ -60,52 +60,20 @@ func appendAccess(b []byte, lvl logrus.Level, t time.Time, a AccessLine) []byte 
 	b = append(b, `{"bytes":`...)
 	b = strconv.AppendInt(b, a.Bytes, 10)
 	b = append(b, `,"dur_ms":`...)
-	b = appendFloat(b, a.DurMs)
+	b = jsonfast.AppendFloat(b, a.DurMs)
 	b = append(b, `,"level":`...)
-	b = appendString(b, lvl.String())
+	b = jsonfast.AppendString(b, lvl.String())
 	b = append(b, `,"method":`...)
-	b = appendString(b, a.Method)
+	b = jsonfast.AppendString(b, a.Method)
 	b = append(b, `,"msg":"request","path":`...)
-	b = appendString(b, a.Path)
+	b = jsonfast.AppendString(b, a.Path)
 	b = append(b, `,"remote":`...)
-	b = appendString(b, a.Remote)
+	b = jsonfast.AppendString(b, a.Remote)
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(a.Status), 10)
 	b = append(b, `,"time":"`...)
 	b = appendStamp(b, t)
 	return append(b, "\"}\n"...)
-}
-
-// appendFloat writes f as encoding/json does; the rare values it writes in
-// exponent form go through encoding/json itself.
-func appendFloat(b []byte, f float64) []byte {
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) || math.IsNaN(f) || math.IsInf(f, 0) {
-		return appendMarshal(b, f)
-	}
-	return strconv.AppendFloat(b, f, 'f', -1, 64)
-}
-
-// appendString writes s as a JSON string with encoding/json's HTML
-// escaping; anything beyond plain printable ASCII takes encoding/json's
-// own path.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return appendMarshal(b, s)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-func appendMarshal(b []byte, v any) []byte {
-	j, err := json.Marshal(v)
-	if err != nil {
-		return append(b, "null"...)
-	}
-	return append(b, j...)
 }
 
 // stamp is the last second appendStamp formatted, split around its

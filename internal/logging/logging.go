@@ -74,7 +74,7 @@ func New(o Options) (*Logger, error) {
 			every = DefaultFlushEvery
 		}
 		lg.buf = newBufferedWriter(lg.file, every)
-		l.AddHook(&fileHook{w: lg.buf, f: &logrus.JSONFormatter{TimestampFormat: timeFormat}})
+		l.AddHook(&fileHook{w: lg.buf, f: lineFormatter{ref: &logrus.JSONFormatter{TimestampFormat: timeFormat}}})
 	}
 	return lg, nil
 }

@@ -74,3 +74,26 @@ func BenchmarkAccessLine(b *testing.B) {
 			"dur_ms": 0.25, "remote": "127.0.0.1:40000"}).Info("request")
 	}
 }
+
+// FuzzEntryLine holds the file's formatter to logrus's JSONFormatter.
+func FuzzEntryLine(f *testing.F) {
+	f.Add("listening", "addr", "127.0.0.1:8787", "pid", int64(42), 1.5, true)
+	f.Add("a<b>", "msg", "\xff", "fields.x", int64(-1), 1e300, false)
+	ref := &logrus.JSONFormatter{TimestampFormat: timeFormat}
+	fast := lineFormatter{ref: ref}
+	at := time.Date(2026, 12, 1, 17, 0, 0, 5e8, time.FixedZone("y", -7200))
+	f.Fuzz(func(t *testing.T, msg, k1, v1, k2 string, n int64, x float64, ok bool) {
+		e := logrus.NewEntry(logrus.New()).WithTime(at).WithFields(logrus.Fields{
+			k1: v1, k2: n, "x": x, "ok": ok, "err": errors.New(v1), "u": uint32(n), "i": int(n),
+		})
+		e.Level, e.Message = logrus.WarnLevel, msg
+		e.Buffer = new(bytes.Buffer)
+		want, werr := ref.Format(e)
+		want = bytes.Clone(want)
+		e.Buffer = new(bytes.Buffer)
+		got, gerr := fast.Format(e)
+		if (werr != nil) != (gerr != nil) || !bytes.Equal(got, want) {
+			t.Fatalf("got %s (%v)\nwant %s (%v)", got, gerr, want, werr)
+		}
+	})
+}

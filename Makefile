@@ -47,8 +47,7 @@ FUZZ     := internal/config:FuzzParse internal/config:FuzzSetKey \
             internal/apps:FuzzParseApp internal/apps:FuzzNames \
             internal/apps/proxy:FuzzMatch internal/apps/proxy:FuzzRewriteLocation
 FUZZ     += internal/health:FuzzParseAddr internal/health:FuzzAppendIndented internal/logging:FuzzStamp \
-            internal/logging:FuzzEntryLine
-            internal/jsonfast:FuzzAppend
+            internal/logging:FuzzEntryLine internal/jsonfast:FuzzAppend
 # A failure that wrote a failing input fails at once; any other (the fuzz
 # engine's own worker trouble on a loaded machine) prints why and gets one
 # more try, which must pass.

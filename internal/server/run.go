@@ -114,11 +114,12 @@ func Run(ctx context.Context, d Deps) error {
 			return false // one is already pending
 		}
 	}
+	first := newFirstAnswer()
 	start := func(l net.Listener) *session {
 		ln := NewListener(l, cfg.MaxConns)
 		handler := newServer(d, serving{ln: ln, restart: requestRestart})
 		ss := &session{ln: ln, done: make(chan error, 1), srv: &http.Server{
-			Handler:           handler,
+			Handler:           first.wrap(handler),
 			ReadHeaderTimeout: cfg.ReadHeaderTime,
 			IdleTimeout:       cfg.IdleTimeout,
 			MaxHeaderBytes:    cfg.MaxHeaderBytes,
@@ -132,10 +133,11 @@ func Run(ctx context.Context, d Deps) error {
 	ss := start(raw)
 	// Let the accept loop take this thread first: a new goroutine waits for
 	// another thread to wake, and a client already in the backlog would wait
-	// behind the ready line and hooks below.
+	// behind the work below.
 	runtime.Gosched()
 	addr := ss.ln.Addr().String()
 	rec.Ready(addr)
+	first.wait(announceWait)
 	lg.WithField("addr", addr).WithField("pid", d.PID).WithField("version", d.Version).
 		Infof("webui listening on http://%s", addr)
 	lg.Flush() // whoever waits for the server reads this line

@@ -20,7 +20,7 @@ func TestAppend(t *testing.T) {
 			t.Errorf("AppendString(%q) = %s, want %s", s, got, want)
 		}
 	}
-	for _, f := range []float64{0, -0.0, 1, 0.5, 12.345, 1e-6, 9.99e-7, 1e20, 1e21, -1e21, math.NaN(), math.Inf(1), math.Inf(-1), math.MaxFloat64, math.SmallestNonzeroFloat64} {
+	for _, f := range []float64{0, math.Copysign(0, -1), 1, 0.5, 12.345, 1e-6, 9.99e-7, 1e20, 1e21, -1e21, math.NaN(), math.Inf(1), math.Inf(-1), math.MaxFloat64, math.SmallestNonzeroFloat64} {
 		if got, want := string(AppendFloat(nil, f)), marshal(f); got != want {
 			t.Errorf("AppendFloat(%v) = %s, want %s", f, got, want)
 		}

@@ -56,7 +56,20 @@ func timeToHealth(bin string, args, env []string, addr string) (time.Duration, e
 			stop()
 			return 0, fmt.Errorf("%s: no /health within 20s", filepath.Base(bin))
 		}
-		time.Sleep(200 * time.Microsecond)
+		pause(200 * time.Microsecond)
+	}
+}
+
+// pause sleeps d on this thread. time.Sleep rounds a wait under a
+// millisecond up to about 1.1 ms when the process is otherwise idle (the
+// runtime's netpoller sleeps in whole milliseconds), which would make the
+// poll five times coarser than it says.
+func pause(d time.Duration) {
+	ts := syscall.NsecToTimespec(d.Nanoseconds())
+	for {
+		if err := syscall.Nanosleep(&ts, &ts); err != syscall.EINTR {
+			return
+		}
 	}
 }
 

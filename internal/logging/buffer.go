@@ -31,16 +31,15 @@ type bufferedWriter struct {
 	spare  []byte
 	direct bool // closed, or the flusher died: write through
 
-	kick     chan struct{} // the buffer went from empty to not empty
-	stop     chan struct{}
-	stopOnce sync.Once
-	done     chan struct{}
+	kick      chan struct{} // the buffer went from empty to not empty
+	stop      chan struct{}
+	stopOnce  sync.Once
+	startOnce sync.Once // the flusher starts with the first buffered line
+	done      chan struct{}
 }
 
 func newBufferedWriter(w io.Writer, every time.Duration) *bufferedWriter {
-	b := &bufferedWriter{w: w, every: every, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	go b.run()
-	return b
+	return &bufferedWriter{w: w, every: every, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 func (b *bufferedWriter) Write(p []byte) (int, error) {
@@ -53,6 +52,10 @@ func (b *bufferedWriter) Write(p []byte) (int, error) {
 	b.buf = append(b.buf, p...)
 	full := len(b.buf) >= flushAt
 	b.mu.Unlock()
+	if empty {
+		// Not before: a start's path to its first answer writes no line.
+		b.startOnce.Do(func() { go b.run() })
+	}
 	if full {
 		b.Flush()
 	} else if empty {
@@ -136,5 +139,12 @@ func (b *bufferedWriter) run() {
 // Close flushes and stops the flusher; later writes go straight through.
 func (b *bufferedWriter) Close() {
 	b.stopOnce.Do(func() { close(b.stop) })
+	b.startOnce.Do(func() { // never started (a line racing Close may still be in)
+		b.mu.Lock()
+		b.direct = true
+		b.mu.Unlock()
+		b.Flush()
+		close(b.done)
+	})
 	<-b.done
 }

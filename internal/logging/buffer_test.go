@@ -1,6 +1,7 @@
 package logging
 
 import (
+	"bytes"
 	"os"
 	"strconv"
 	"strings"
@@ -171,4 +172,14 @@ func TestFlusherPanicWritesThrough(t *testing.T) {
 		t.Fatalf("after the flusher's panic a line was not written through (%d writes, then %d)", n, w.n)
 	}
 	b.Close()
+}
+
+// A writer that never buffered a line starts no goroutine, and closes.
+func TestIdleWriterCloses(t *testing.T) {
+	var out bytes.Buffer
+	b := newBufferedWriter(&out, time.Hour)
+	b.Close()
+	if _, err := b.Write([]byte("after\n")); err != nil || out.String() != "after\n" {
+		t.Fatalf("write after close: %v %q", err, out.String())
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/jsonfast"
 	"github.com/termux-webui/webui/internal/paths"
+	"github.com/termux-webui/webui/internal/rawfile"
 )
 
 // Options configure Install.
@@ -77,7 +78,7 @@ func Install(o Options) (*Recorder, error) {
 	}
 	r.f = f
 	debug.SetTraceback("all")
-	if cf, err := os.OpenFile(r.dir.Crash(r.id), os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_CLOEXEC, 0o600); err == nil {
+	if cf, err := rawfile.OpenFile(r.dir.Crash(r.id), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err == nil {
 		if err := debug.SetCrashOutput(cf, debug.CrashOptions{}); err == nil {
 			r.crash = cf
 		} else {

@@ -26,6 +26,7 @@ import (
 
 	"github.com/termux-webui/webui/internal/handoff"
 	"github.com/termux-webui/webui/internal/paths"
+	"github.com/termux-webui/webui/internal/rawfile"
 	"github.com/termux-webui/webui/internal/version"
 )
 
@@ -187,14 +188,7 @@ func startTicks() string {
 	return f[19] // fields after comm start at field 3
 }
 
-// openAppend opens the record by hand: os.OpenFile tries every new file on
-// the network poller and undoes it for a regular one, five system calls
-// that each start paid before its first answer. os.NewFile keeps a
-// blocking descriptor off the poller.
+// openAppend opens the record for appending, by hand (see rawfile).
 func openAppend(name string) (*os.File, error) {
-	fd, err := syscall.Open(name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_APPEND|syscall.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: name, Err: err}
-	}
-	return os.NewFile(uintptr(fd), name), nil
+	return rawfile.OpenFile(name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_APPEND, 0o600)
 }

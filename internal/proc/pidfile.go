@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/termux-webui/webui/internal/handoff"
+	"github.com/termux-webui/webui/internal/rawfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -69,7 +70,7 @@ type PIDFile struct {
 func Acquire(path string) (*PIDFile, error) {
 	deadline := time.Now().Add(lockRetry)
 	for attempt := 0; ; attempt++ {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		f, err := rawfile.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
 			return nil, fmt.Errorf("pid file: %w", err)
 		}

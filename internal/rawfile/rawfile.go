@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"syscall"
 	"time"
 )
@@ -100,4 +101,15 @@ func (f *File) ReadAll(limit int) ([]byte, error) {
 		}
 		buf = buf[:len(buf)+n]
 	}
+}
+
+// OpenFile is os.OpenFile for a regular file, without the poller round
+// trip (close-on-exec, as os.OpenFile). The file is not on the poller,
+// which a regular file never is anyway.
+func OpenFile(name string, flag int, perm uint32) (*os.File, error) {
+	fd, err := syscall.Open(name, flag|syscall.O_CLOEXEC, perm)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return os.NewFile(uintptr(fd), name), nil
 }

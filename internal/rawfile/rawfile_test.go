@@ -110,3 +110,27 @@ func TestChmodAndID(t *testing.T) {
 		t.Errorf("stat and fstat disagree: %+v vs %+v", IDOf(&st), first)
 	}
 }
+
+// OpenFile makes a close-on-exec file with the mode asked for, as
+// os.OpenFile does.
+func TestOpenFile(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "record")
+	f, err := OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write([]byte("line\n")); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(name); st.Mode().Perm() != 0o600 || st.Size() != 5 {
+		t.Errorf("mode %v, size %d", st.Mode().Perm(), st.Size())
+	}
+	flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, f.Fd(), syscall.F_GETFD, 0)
+	if errno != 0 || flags&syscall.FD_CLOEXEC == 0 {
+		t.Errorf("not close-on-exec: %v %v", flags, errno)
+	}
+	if _, err := OpenFile(filepath.Join(name, "x"), os.O_RDONLY, 0); err == nil {
+		t.Error("opened a path through a file")
+	}
+}

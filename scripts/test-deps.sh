@@ -6,7 +6,7 @@
 set -eu
 
 STATICCHECK_VERSION=v0.8.2
-APT_PACKAGES="shellcheck lintian qemu-user-static libc6-arm64-cross util-linux strace dpkg curl chromium fonts-dejavu-core jupyter-notebook python3-ipykernel"
+APT_PACKAGES="shellcheck lintian qemu-user-static libc6-arm64-cross util-linux iproute2 strace dpkg curl chromium fonts-dejavu-core jupyter-notebook python3-ipykernel"
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/bin/tools"

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log"
 	"net"
@@ -33,29 +32,6 @@ func (nopRecorder) Ready(string)                              {}
 func (nopRecorder) Signal(syscall.Signal, string)             {}
 func (nopRecorder) Exiting(diag.ExitReason, string, int)      {}
 func (nopRecorder) ExitingSignal(syscall.Signal, string, int) {}
-
-// Listen opens the listening socket, with a one-line error that says what to
-// do when the port is taken.
-func Listen(addr string) (net.Listener, error) {
-	// Plain TCP: Go offers Multipath TCP on Linux listeners by default, and
-	// finding out whether the kernel has it opens probe sockets on the way
-	// to the first answer. A phone's local server has one path.
-	var lc net.ListenConfig
-	lc.SetMultipathTCP(false)
-	ln, err := lc.Listen(context.Background(), "tcp", addr)
-	if err == nil {
-		return ln, nil
-	}
-	var se *os.SyscallError
-	switch {
-	case errors.As(err, &se) && errors.Is(se.Err, syscall.EADDRINUSE):
-		return nil, exitcode.Newf(exitcode.Listen, "cannot listen on %s: address already in use (is webui already running? `webui ctl status`; or choose another port with --addr)", addr)
-	case errors.As(err, &se) && errors.Is(se.Err, syscall.EACCES):
-		return nil, exitcode.Newf(exitcode.Listen, "cannot listen on %s: permission denied (ports below 1024 need privileges; use a port such as 8787)", addr)
-	default:
-		return nil, exitcode.Newf(exitcode.Listen, "cannot listen on %s: %v", addr, err)
-	}
-}
 
 // Restarter carries out a restart (internal/restart).
 type Restarter interface {

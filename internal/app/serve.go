@@ -114,7 +114,6 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		diag.StackDump(&b)
 		lg.WithField("stacks", b.String()).Warn("SIGUSR1: stack dump")
 	})
-	trap.Start(trapCtx, signals)
 	freezes := &diag.FreezeWatcher{Recorder: rec, OnFreeze: func(f diag.Freeze) {
 		lg.WithField("kind", f.Kind).WithField("duration_s", f.DurationS).Warn(diag.FreezeWords(f, report.Android.Value))
 	}}
@@ -155,6 +154,9 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	if testhooks.Routes != nil {
 		extra = func(r *mux.Router) { testhooks.Routes(r, lg) }
 	}
+	// As late as can be: Start waits for the registrations begun at the
+	// top, which run meanwhile; none may be missing once Run listens.
+	trap.Start(trapCtx, signals)
 	err = server.Run(ctx, server.Deps{
 		Config:    cfg,
 		Log:       lg,

@@ -294,6 +294,11 @@ func writePID(f *os.File) error {
 	if _, err := f.WriteAt(b, 0); err != nil {
 		return err
 	}
+	// Cut only what a longer pid left: ftruncate is one more inode change
+	// for the file system's journal, on every start.
+	if st, err := f.Stat(); err == nil && st.Size() == int64(len(b)) {
+		return nil
+	}
 	return f.Truncate(int64(len(b)))
 }
 

@@ -107,19 +107,6 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		lg.Warn(err) // diagnostics never stop the server
 	}
-	trapCtx, stopTrap := context.WithCancel(ctx)
-	defer stopTrap()
-	trap := diag.NewTrap(rec, func() {
-		var b strings.Builder
-		diag.StackDump(&b)
-		lg.WithField("stacks", b.String()).Warn("SIGUSR1: stack dump")
-	})
-	freezes := &diag.FreezeWatcher{Recorder: rec, OnFreeze: func(f diag.Freeze) {
-		lg.WithField("kind", f.Kind).WithField("duration_s", f.DurationS).Warn(diag.FreezeWords(f, report.Android.Value))
-	}}
-
-	strategy, why := report.Strategy(cfg.RestartMode)
-
 	// A listening socket handed over by the previous image (exec restart)
 	// or by systemd socket activation; otherwise Run listens itself.
 	var ln net.Listener
@@ -138,6 +125,25 @@ func Serve(ctx context.Context, env Env, args []string) error {
 			ln = l
 		}
 	}
+	// Accepting from here on; Run answers once the rest is built.
+	early, err := server.ListenEarly(cfg, ln, lg)
+	if err != nil {
+		rec.Exiting(diag.ReasonCannotListen, err.Error(), exitcode.Of(err))
+		return err
+	}
+	trapCtx, stopTrap := context.WithCancel(ctx)
+	defer stopTrap()
+	trap := diag.NewTrap(rec, func() {
+		var b strings.Builder
+		diag.StackDump(&b)
+		lg.WithField("stacks", b.String()).Warn("SIGUSR1: stack dump")
+	})
+	freezes := &diag.FreezeWatcher{Recorder: rec, OnFreeze: func(f diag.Freeze) {
+		lg.WithField("kind", f.Kind).WithField("duration_s", f.DurationS).Warn(diag.FreezeWords(f, report.Android.Value))
+	}}
+
+	strategy, why := report.Strategy(cfg.RestartMode)
+
 	engine := &restart.Engine{
 		Strategy: strategy, Android: report.Android.Value, Config: cfg, Recorder: rec, PIDFile: pf, Log: syncedLog{lg},
 		Watchdog: func() bool {
@@ -165,7 +171,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		Restart:   health.RestartInfo{Strategy: strategy, Why: why},
 		Recorder:  rec,
 		Restarter: engine,
-		Listener:  ln,
+		Early:     early,
 		Signals:   signals.Stop,
 		Inflight:  inflight,
 		Intent:    func() string { return diag.TakeIntent(cfg.RunDir) },

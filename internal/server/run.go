@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"log"
 	"net"
 	"net/http"
 	"os"
@@ -64,8 +63,17 @@ func Run(ctx context.Context, d Deps) error {
 	}
 	defer signal.Stop(sigs)
 
+	if e := d.Early; e != nil {
+		// Until it is taken over below, an error here must not leave it
+		// accepting (Run's callers in tests carry on).
+		defer func() {
+			if e.gate.h == nil {
+				e.Close()
+			}
+		}()
+	}
 	raw := d.Listener
-	if raw == nil {
+	if raw == nil && d.Early == nil {
 		var err error
 		if raw, err = Listen(cfg.Addr); err != nil {
 			rec.Exiting(diag.ReasonCannotListen, err.Error(), exitcode.Of(err))
@@ -93,24 +101,19 @@ func Run(ctx context.Context, d Deps) error {
 	first := newFirstAnswer()
 	start := func(l net.Listener) *session {
 		ln := NewListener(l, cfg.MaxConns)
-		handler := newServer(d, serving{ln: ln, restart: requestRestart})
-		ss := &session{ln: ln, done: make(chan error, 1), srv: &http.Server{
-			Handler:           first.wrap(handler),
-			ReadHeaderTimeout: cfg.ReadHeaderTime,
-			IdleTimeout:       cfg.IdleTimeout,
-			MaxHeaderBytes:    cfg.MaxHeaderBytes,
-			ConnState:         ln.ConnState,
-			ConnContext:       ConnContext,
-			ErrorLog:          log.New(lg.ErrorLogWriter("http"), "", 0),
-		}}
-		diag.Go("http serve", func() { ss.done <- ss.srv.Serve(ln) })
-		return ss
+		return newSession(cfg, ln, first.wrap(newServer(d, serving{ln: ln, restart: requestRestart})), lg)
 	}
-	ss := start(raw)
-	// Let the accept loop take this thread first: a new goroutine waits for
-	// another thread to wake, and a client already in the backlog would wait
-	// behind the work below.
-	runtime.Gosched()
+	var ss *session
+	if e := d.Early; e != nil {
+		ss, first = e.ss, e.first
+		e.gate.open(newServer(d, serving{ln: ss.ln, restart: requestRestart}))
+	} else {
+		ss = start(raw)
+		// Let the accept loop take this thread first: a new goroutine waits
+		// for another thread to wake, and a client already in the backlog
+		// would wait behind the work below.
+		runtime.Gosched()
+	}
 	addr := ss.ln.Addr().String()
 	rec.Ready(addr)
 	first.wait(announceWait)

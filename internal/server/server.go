@@ -54,6 +54,9 @@ type Deps struct {
 	// Listener, when set, is an already listening socket (handed over by
 	// the previous process image); otherwise Run listens on Config.Addr.
 	Listener net.Listener
+	// Early, when set, is serving already (ListenEarly), its answers
+	// waiting for Run; Listener is then unused.
+	Early *Early
 	// Signals, when set, is registered already for SIGTERM, SIGINT and
 	// SIGUSR2 (diag.CatchAhead); otherwise Run registers its own.
 	Signals chan os.Signal

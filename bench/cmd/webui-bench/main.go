@@ -82,7 +82,7 @@ func run(args []string) int {
 	fs.IntVar(&c.restarts, "restarts", 50, "restarts under load, for exec and for the stop-then-start baseline")
 	fs.IntVar(&c.loadWorkers, "load-workers", 4, "load generator clients during restarts")
 	fs.DurationVar(&c.loadPeriod, "load-period", 10*time.Millisecond, "each load client sends one request per period")
-	fs.IntVar(&c.startups, "startups", 50, "startups per program")
+	fs.IntVar(&c.startups, "startups", 150, "startups per program")
 	fs.IntVar(&c.diagRuns, "diag-runs", 50, "startups with diagnostics on, and as many off")
 	fs.IntVar(&c.delayedTrials, "trials", 20, "delayed restart trials per setting and window")
 	windows := fs.String("windows", "2s,5s,10s", "kill windows W for the delayed restart")

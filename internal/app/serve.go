@@ -108,7 +108,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		lg.Warn(err) // diagnostics never stop the server
 	}
 	// A listening socket handed over by the previous image (exec restart)
-	// or by systemd socket activation; otherwise Run listens itself.
+	// or by systemd socket activation; otherwise ListenEarly listens.
 	var ln net.Listener
 	if f, err := restart.Inherited(env.Getenv); err != nil {
 		lg.Warnf("inherited listener: %v; listening afresh", err)
@@ -161,7 +161,7 @@ func Serve(ctx context.Context, env Env, args []string) error {
 		extra = func(r *mux.Router) { testhooks.Routes(r, lg) }
 	}
 	// As late as can be: Start waits for the registrations begun at the
-	// top, which run meanwhile; none may be missing once Run listens.
+	// top, which run meanwhile; none may be missing once Run answers.
 	trap.Start(trapCtx, signals)
 	err = server.Run(ctx, server.Deps{
 		Config:    cfg,

@@ -53,7 +53,7 @@ func CatchAhead() *Signals {
 func (s *Signals) Wait() { <-s.done }
 
 // Start installs the trap on s.Trap before it returns (a SIGHUP that
-// arrives once the server listens must find it in place, or it kills the
+// arrives once the server answers must find it in place, or it kills the
 // process), then handles signals in the background until ctx ends.
 func (t *Trap) Start(ctx context.Context, s *Signals) {
 	s.Wait()

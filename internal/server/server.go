@@ -76,7 +76,8 @@ type Deps struct {
 	Watchdog func() ctl.WatchdogStatus
 	// FollowLog feeds the log view (GET /api/logs).
 	FollowLog FollowLog
-	// Ready, when set, runs once the server listens (with the address);
+	// Ready, when set, runs once the server answers (after its first answer,
+	// or announceWait), with the address;
 	// work that need not delay the first answer starts from it.
 	Ready func(addr string)
 	// Apps are the hosted apps: their routes and /api/apps. nil: none.

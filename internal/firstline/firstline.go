@@ -85,7 +85,7 @@ func open() {
 		Err = err
 		return
 	}
-	f, err := openAppend(paths.Lifetimes(RecordDir).Record(ID))
+	f, err := rawfile.OpenFile(paths.Lifetimes(RecordDir).Record(ID), syscall.O_WRONLY|syscall.O_CREAT|syscall.O_APPEND, 0o600)
 	if err != nil {
 		Err = err
 		return
@@ -186,9 +186,4 @@ func startTicks() string {
 		return ""
 	}
 	return f[19] // fields after comm start at field 3
-}
-
-// openAppend opens the record for appending, by hand (see rawfile).
-func openAppend(name string) (*os.File, error) {
-	return rawfile.OpenFile(name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_APPEND, 0o600)
 }

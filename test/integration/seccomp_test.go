@@ -218,13 +218,21 @@ func TestSeccompWatchdogDelayedRestart(t *testing.T) {
 	_, h0 := p.health(false)
 	c := harness.Command(launcher, binary, append(append([]string{"watchdog"}, harness.Dir(p.dir).Settings(addr)...), "--interval", "10m")...)
 	c.Env = baseEnv(p.dir)
+	// Cleanups run last first: launch's kills the watchdog before this
+	// stops the server then holding the pid file. The other way round, the
+	// watchdog took the SIGTERM for an outage and started one more server,
+	// which outlived the test.
+	t.Cleanup(func() {
+		if pid := ctlHolder(filepath.Join(p.dir, "run", "webui.pid")); pid > 0 {
+			stopPID(t, pid)
+		}
+	})
 	w := launch(t, c, p.dir, nil)
 	ctlEventually(t, 10*time.Second, "the watchdog holds its pid file", func() bool {
 		return ctlHolder(filepath.Join(p.dir, "run", "webui-watchdog.pid")) == w.pid()
 	})
 	postRestart(t, addr)
 	h := waitHealth(t, addr, 20*time.Second, func(h health) bool { return h.PID != h0.PID })
-	t.Cleanup(func() { stopPID(t, h.PID) })
 	filtered(t, h.PID)
 	state := filepath.Join(p.dir, "state")
 	if steps := waitSteps(t, state, "survived", 10*time.Second); !strings.HasSuffix(steps, "spawned,survived") {

@@ -246,7 +246,9 @@ func TestStopTermThenKill(t *testing.T) {
 	if h := s.History("polite"); h[0].Signal != "SIGTERM" || h[0].Verdict != VerdictStopped || proc.Alive(p.PID) {
 		t.Fatalf("polite: %+v", h[0])
 	}
-	if took := time.Since(t0); took > 250*time.Millisecond {
+	// Not held to the stop timeout (10 s): the bound only needs to tell
+	// the two apart, and a loaded 2-core machine took 324 ms.
+	if took := time.Since(t0); took > DefaultStopTimeout/2 {
 		t.Errorf("a TERM-abiding app took %s to stop", took)
 	}
 	t0 = time.Now()

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -63,23 +62,23 @@ func Run(ctx context.Context, d Deps) error {
 	}
 	defer signal.Stop(sigs)
 
-	if e := d.Early; e != nil {
-		// Until it is taken over below, an error here must not leave it
-		// accepting (Run's callers in tests carry on).
-		defer func() {
-			if e.gate.h == nil {
-				e.Close()
-			}
-		}()
-	}
-	raw := d.Listener
-	if raw == nil && d.Early == nil {
+	// Serve calls ListenEarly itself, to accept while it builds the rest;
+	// other callers get the same path here.
+	e := d.Early
+	if e == nil {
 		var err error
-		if raw, err = Listen(cfg.Addr); err != nil {
+		if e, err = ListenEarly(cfg, d.Listener, lg); err != nil {
 			rec.Exiting(diag.ReasonCannotListen, err.Error(), exitcode.Of(err))
 			return err
 		}
 	}
+	// Until it is taken over below, an error here must not leave it
+	// accepting (Run's callers in tests carry on).
+	defer func() {
+		if e.gate.h == nil {
+			e.Close()
+		}
+	}()
 	if err := d.fill(); err != nil {
 		err = exitcode.Newf(exitcode.Failure, "%v", err)
 		rec.Exiting(diag.ReasonServeFailed, err.Error(), exitcode.Failure)
@@ -98,21 +97,12 @@ func Run(ctx context.Context, d Deps) error {
 			return false // one is already pending
 		}
 	}
-	first := newFirstAnswer()
+	ss, first := e.ss, e.first
+	e.gate.open(newServer(d, serving{ln: ss.ln, restart: requestRestart}))
+	// start serves again on a listener handed back by a failed restart.
 	start := func(l net.Listener) *session {
 		ln := NewListener(l, cfg.MaxConns)
 		return newSession(cfg, ln, first.wrap(newServer(d, serving{ln: ln, restart: requestRestart})), lg)
-	}
-	var ss *session
-	if e := d.Early; e != nil {
-		ss, first = e.ss, e.first
-		e.gate.open(newServer(d, serving{ln: ss.ln, restart: requestRestart}))
-	} else {
-		ss = start(raw)
-		// Let the accept loop take this thread first: a new goroutine waits
-		// for another thread to wake, and a client already in the backlog
-		// would wait behind the work below.
-		runtime.Gosched()
 	}
 	addr := ss.ln.Addr().String()
 	rec.Ready(addr)

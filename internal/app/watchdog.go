@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -77,6 +78,11 @@ func Watchdog(ctx context.Context, env Env, args []string) error {
 		_, _ = io.WriteString(env.Stderr, line)
 	}
 
+	// One P: the watchdog mostly waits, and with a second idle P every
+	// goroutine it woke also woke a thread to look for work (a third of
+	// an idle probe's context switches). The servers it starts have their
+	// own setting.
+	runtime.GOMAXPROCS(1)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The watchdog outlives terminals; SIGHUP is noted, not obeyed. (Caught

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"net/http"
 	"os"
 	"time"
 
@@ -42,8 +41,9 @@ type Instance struct {
 	// Schedule is the delayed restart's (restart_delay, restart_survive,
 	// restart_attempts).
 	Schedule schedule.Schedule
-	// Client asks /health; nil means a client without keep-alive.
-	Client *http.Client
+	// Prober asks /health over a kept connection; nil: a fresh
+	// connection each time.
+	Prober *health.Prober
 }
 
 // NewInstance describes the server that cfg names: exe runs it as
@@ -99,7 +99,10 @@ func (i *Instance) pidFileAge() time.Duration {
 
 // Probe asks addr's /health, giving up after timeout (see health.Probe).
 func (i *Instance) Probe(ctx context.Context, addr health.Addr, timeout time.Duration) (*health.Doc, error) {
-	return health.Probe(ctx, i.Client, addr, timeout)
+	if i.Prober != nil {
+		return i.Prober.Probe(ctx, addr, timeout)
+	}
+	return health.Probe(ctx, nil, addr, timeout)
 }
 
 // HealthAddr is the address to ask for pid's /health: the configured

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -126,10 +125,11 @@ type Watchdog struct {
 	deathAt           time.Time // when the death watch saw the last death
 }
 
-// NewWatchdog makes a watchdog for inst. It gives inst a keep-alive client.
+// NewWatchdog makes a watchdog for inst. It gives inst a prober that
+// keeps its connection.
 func NewWatchdog(inst *Instance, o WatchdogOptions) *Watchdog {
 	o.defaults()
-	inst.Client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, IdleConnTimeout: 2 * o.Interval}}
+	inst.Prober = &health.Prober{}
 	return &Watchdog{inst: inst, o: o}
 }
 
@@ -185,8 +185,12 @@ func (w *Watchdog) Run(ctx context.Context) error {
 }
 
 // arm has the death watch wait for the running server, if one runs and
-// it is not watched yet.
+// it is not watched yet. While one is watched, the pid file is left
+// alone: reading it on every tick was four system calls for nothing.
 func (w *Watchdog) arm() {
+	if w.watching != 0 {
+		return
+	}
 	if pid, ok := w.inst.Running(); ok {
 		w.armPID(pid)
 	}
@@ -417,7 +421,7 @@ func (w *Watchdog) reload() {
 		return
 	}
 	w.configErr = ""
-	ni.Client = w.inst.Client
+	ni.Prober = w.inst.Prober
 	w.inst = ni
 }
 

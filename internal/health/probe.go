@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"syscall"
 	"time"
 )
@@ -69,38 +70,53 @@ func Probe(ctx context.Context, c *http.Client, addr Addr, timeout time.Duration
 		c = DefaultClient
 	}
 	addr = addr.Dialable()
-	fail := func(f Failure, status int, err error) (*Doc, error) {
-		return nil, &ProbeError{Addr: addr, Failure: f, Status: status, Err: err}
-	}
 	if addr.Port == "" {
-		return fail(Unreachable, 0, errors.New("no address to ask"))
+		return result(addr, 0, nil, errors.New("no address to ask"))
 	}
+	status, body, err := askWith(ctx, c, addr, timeout)
+	return result(addr, status, body, err)
+}
+
+// maxDoc bounds what a probe reads: a /health document is a few hundred
+// bytes, and whatever answers on the port may not be webui.
+const maxDoc = 1 << 20
+
+func askWith(ctx context.Context, c *http.Client, addr Addr, timeout time.Duration) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, addr.URL(Path), nil)
 	if err != nil {
-		return fail(Unreachable, 0, err)
+		return 0, nil, err
 	}
 	req.Header.Set("User-Agent", "webui-probe")
 	resp, err := c.Do(req)
 	if err != nil {
-		return fail(transport(err))
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDoc))
+	return resp.StatusCode, body, err
+}
+
+// result is the document in an answer, or a *ProbeError that says why
+// there is none.
+func result(addr Addr, status int, body []byte, err error) (*Doc, error) {
+	fail := func(f Failure, status int, err error) (*Doc, error) {
+		return nil, &ProbeError{Addr: addr, Failure: f, Status: status, Err: err}
+	}
 	if err != nil {
 		f, _, err := transport(err)
-		return fail(f, resp.StatusCode, err)
+		return fail(f, status, err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return fail(BadStatus, resp.StatusCode, fmt.Errorf("answers HTTP %d, not as webui", resp.StatusCode))
+	if status != http.StatusOK {
+		return fail(BadStatus, status, fmt.Errorf("answers HTTP %d, not as webui", status))
 	}
 	var h Doc
 	if err := json.Unmarshal(body, &h); err != nil {
-		return fail(NotWebui, resp.StatusCode, fmt.Errorf("answers HTTP, but not as webui (%v)", err))
+		return fail(NotWebui, status, fmt.Errorf("answers HTTP, but not as webui (%v)", err))
 	}
 	if h.PID <= 0 || h.StartedAt.IsZero() {
-		return fail(NotWebui, resp.StatusCode, errors.New("answers HTTP, but not as webui (no pid or started_at)"))
+		return fail(NotWebui, status, errors.New("answers HTTP, but not as webui (no pid or started_at)"))
 	}
 	return &h, nil
 }
@@ -109,7 +125,7 @@ func Probe(ctx context.Context, c *http.Client, addr Addr, timeout time.Duration
 // ProbeError names the URL).
 func transport(err error) (Failure, int, error) {
 	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ETIMEDOUT):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, syscall.ETIMEDOUT):
 		return Timeout, 0, errors.New("no answer in time")
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return Refused, 0, errors.New("connection refused")

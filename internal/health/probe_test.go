@@ -22,6 +22,22 @@ func serve(t *testing.T, h http.HandlerFunc) Addr {
 	return a
 }
 
+// probers are the two ways to probe: a fresh connection each time, and
+// the watchdog's kept one.
+var probers = []struct {
+	name  string
+	probe func(t *testing.T) func(context.Context, Addr, time.Duration) (*Doc, error)
+}{
+	{"fresh", func(t *testing.T) func(context.Context, Addr, time.Duration) (*Doc, error) {
+		return func(ctx context.Context, a Addr, d time.Duration) (*Doc, error) { return Probe(ctx, nil, a, d) }
+	}},
+	{"kept", func(t *testing.T) func(context.Context, Addr, time.Duration) (*Doc, error) {
+		p := &Prober{}
+		t.Cleanup(p.Close)
+		return p.Probe
+	}},
+}
+
 func TestProbe(t *testing.T) {
 	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	good := Doc{Status: "ok", Version: "1.2.3", PID: 42, StartedAt: started,
@@ -33,12 +49,17 @@ func TestProbe(t *testing.T) {
 		}
 		_ = json.NewEncoder(w).Encode(good)
 	})
-	h, err := Probe(context.Background(), nil, a, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if h.PID != 42 || !h.StartedAt.Equal(started) || !h.Platform.Supervised() || h.Restart.Strategy != StrategyDelayed {
-		t.Errorf("Probe = %+v", h)
+	for _, via := range probers {
+		probe := via.probe(t)
+		for i := 0; i < 2; i++ {
+			h, err := probe(context.Background(), a, time.Second)
+			if err != nil {
+				t.Fatal(via.name, err)
+			}
+			if h.PID != 42 || !h.StartedAt.Equal(started) || !h.Platform.Supervised() || h.Restart.Strategy != StrategyDelayed {
+				t.Errorf("%s: Probe = %+v", via.name, h)
+			}
+		}
 	}
 }
 
@@ -75,19 +96,21 @@ func TestProbeFailures(t *testing.T) {
 		{"bad json", serve(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("<html>hi</html>")) }), NotWebui, "not as webui"},
 		{"no pid", serve(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"status":"ok"}`)) }), NotWebui, "no pid"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			h, err := Probe(context.Background(), nil, tc.addr, 300*time.Millisecond)
-			pe, ok := err.(*ProbeError)
-			if h != nil || !ok || pe.Failure != tc.failure {
-				t.Fatalf("Probe = %v, %#v; want failure %d", h, err, tc.failure)
-			}
-			if msg := err.Error(); !strings.Contains(msg, tc.says) || !strings.Contains(msg, tc.addr.URL(Path)) || strings.Contains(msg, "Get ") {
-				t.Errorf("error %q: want the URL once and %q", msg, tc.says)
-			}
-			if IsRefused(err) != (tc.failure == Refused) || IsNotWebui(err) != (tc.failure == BadStatus || tc.failure == NotWebui) {
-				t.Errorf("IsRefused/IsNotWebui disagree with %d", tc.failure)
-			}
-		})
+		for _, via := range probers {
+			t.Run(tc.name+" "+via.name, func(t *testing.T) {
+				h, err := via.probe(t)(context.Background(), tc.addr, 300*time.Millisecond)
+				pe, ok := err.(*ProbeError)
+				if h != nil || !ok || pe.Failure != tc.failure {
+					t.Fatalf("Probe = %v, %#v; want failure %d", h, err, tc.failure)
+				}
+				if msg := err.Error(); !strings.Contains(msg, tc.says) || !strings.Contains(msg, tc.addr.URL(Path)) || strings.Contains(msg, "Get ") {
+					t.Errorf("error %q: want the URL once and %q", msg, tc.says)
+				}
+				if IsRefused(err) != (tc.failure == Refused) || IsNotWebui(err) != (tc.failure == BadStatus || tc.failure == NotWebui) {
+					t.Errorf("IsRefused/IsNotWebui disagree with %d", tc.failure)
+				}
+			})
+		}
 	}
 }
 

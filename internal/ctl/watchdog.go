@@ -186,7 +186,7 @@ func (w *Watchdog) Run(ctx context.Context) error {
 
 // arm has the death watch wait for the running server, if one runs and
 // it is not watched yet. While one is watched, the pid file is left
-// alone: reading it on every tick was four system calls for nothing.
+// alone: reading it on every tick was ten system calls for nothing.
 func (w *Watchdog) arm() {
 	if w.watching != 0 {
 		return

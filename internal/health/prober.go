@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/termux-webui/webui/internal/rawconn"
 )
 
 // Prober asks /health over one connection that it keeps between probes,
@@ -18,14 +20,14 @@ import (
 // use; the zero value is ready.
 //
 // Each probe is a write and a read on the caller's goroutine, with raw
-// system calls (see rawReader): measured on an idle watchdog probing every
+// system calls (see rawconn): measured on an idle watchdog probing every
 // second, half the CPU and a third of the context switches of net/http's
 // client, which also hands each answer between two goroutines of its own.
 type Prober struct {
 	mu   sync.Mutex
 	addr Addr
 	c    net.Conn
-	rc   syscall.RawConn
+	io   *rawconn.IO
 	br   *bufio.Reader
 	left int // what this probe may still read: whatever answers may be hostile
 }
@@ -83,7 +85,7 @@ func (p *Prober) dial(ctx context.Context, addr Addr, deadline time.Time) error 
 		c.Close()
 		return err
 	}
-	p.addr, p.c, p.rc = addr, c, rc
+	p.addr, p.c, p.io = addr, c, rawconn.New(rc)
 	if p.br == nil {
 		p.br = bufio.NewReaderSize(rawReader{p}, 4096)
 	} else {
@@ -109,7 +111,7 @@ func (p *Prober) exchange(ctx context.Context, addr Addr, deadline time.Time) (s
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	req := "GET " + Path + " HTTP/1.1\r\nHost: " + addr.String() + "\r\nUser-Agent: webui-probe\r\n\r\n"
-	if _, err := rawWrite(p.rc, []byte(req)); err != nil {
+	if _, err := p.io.Write([]byte(req)); err != nil {
 		return 0, nil, false, false, ctxErr(ctx, err)
 	}
 	if _, err := p.br.Peek(1); err != nil {
@@ -139,7 +141,7 @@ func (p *Prober) Close() {
 func (p *Prober) closeLocked() {
 	if p.c != nil {
 		p.c.Close()
-		p.c, p.rc = nil, nil
+		p.c, p.io = nil, nil
 	}
 }
 

@@ -1,10 +1,15 @@
 package server
 
 import (
+	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"github.com/termux-webui/webui/internal/rawconn"
 )
 
 // Listener caps the number of open connections and watches the accept loop,
@@ -83,6 +88,11 @@ func (l *Listener) Accept() (net.Conn, error) {
 	l.accepted.Add(1)
 	l.set(Dispatching, nil)
 	sc := &slotConn{Conn: c, l: l}
+	if sys, ok := c.(syscall.Conn); ok {
+		if rc, err := sys.SyscallConn(); err == nil {
+			sc.raw = rawconn.New(rc)
+		}
+	}
 	sc.waiting.Store(time.Now().UnixNano())
 	l.connMu.Lock()
 	l.conns[sc] = struct{}{}
@@ -121,9 +131,12 @@ func (l *Listener) Status(stallAfter time.Duration) AcceptStatus {
 	return st
 }
 
-// slotConn gives its slot back exactly once, when closed.
+// slotConn gives its slot back exactly once, when closed. It reads and
+// writes with raw system calls (see rawconn): an idle server's answer to
+// a probe woke its monitor thread with each read and write.
 type slotConn struct {
 	net.Conn
+	raw  *rawconn.IO // nil: through Conn
 	l    *Listener
 	once sync.Once
 	// waiting is when the connection began to wait on its client (unix
@@ -140,4 +153,35 @@ func (c *slotConn) Close() error {
 		<-c.l.sem
 	})
 	return err
+}
+
+func (c *slotConn) Read(b []byte) (int, error) {
+	if c.raw == nil {
+		return c.Conn.Read(b)
+	}
+	n, err := c.raw.Read(b)
+	if err != nil && err != io.EOF {
+		err = c.opError("read", err)
+	}
+	return n, err
+}
+
+func (c *slotConn) Write(b []byte) (int, error) {
+	if c.raw == nil {
+		return c.Conn.Write(b)
+	}
+	n, err := c.raw.Write(b)
+	if err != nil {
+		err = c.opError("write", err)
+	}
+	return n, err
+}
+
+// opError wraps err as net.Conn's Read and Write do: net/http tells a
+// client that went away from other failures by it.
+func (c *slotConn) opError(op string, err error) error {
+	if errno, ok := err.(syscall.Errno); ok {
+		err = os.NewSyscallError(op, errno)
+	}
+	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 }

@@ -14,7 +14,7 @@ import (
 
 type wdCfg struct {
 	key, name string
-	interval  time.Duration
+	phase     time.Duration // the kill comes a random 1–2 of these after the watchdog's first probe
 	flags     []string
 	lanes     int
 }
@@ -23,13 +23,13 @@ func (bn *bench) watchdogRecovery() *section {
 	s := &section{key: "watchdog", title: "Recovery after kill -9 by the watchdog"}
 	n := bn.cfg.wdTrials
 	cfgs := []wdCfg{
-		{"defaults", "defaults: `webui watchdog` (interval 5s, failures 2, timeout 3s)", 5 * time.Second, nil, bn.cfg.wdLanes},
+		{"defaults", "defaults: `webui watchdog` (interval 30s, failures 2, timeout 3s)", 5 * time.Second, nil, bn.cfg.wdLanes},
 		{"fast", "fast: `webui watchdog --interval 1s --failures 2 --timeout 1s`", time.Second, []string{"--interval", "1s", "--failures", "2", "--timeout", "1s"}, max(1, bn.cfg.wdLanes/2)},
 	}
 	s.setup = []string{
-		"The server runs from the release build, started by `webui ctl start`. A trial starts a fresh `webui watchdog` (so the crash-loop backoff, which only counts servers that die before they were stable for a minute, starts from zero, as after any long healthy run), waits until it polls, waits a random 1–2 intervals (a random phase against its probes), SIGKILLs the server, and times from the kill to the first /health 200 of the new server (polled every 10 ms).",
+		"The server runs from the release build, started by `webui ctl start`. A trial starts a fresh `webui watchdog` (so the crash-loop backoff, which only counts servers that die before they were stable for a minute, starts from zero, as after any long healthy run), waits until it polls, waits a random 1–2 phases (5 s for the defaults, 1 s for the fast setting: a random phase against its probes), SIGKILLs the server, and times from the kill to the first /health 200 of the new server (polled every 10 ms).",
 		fmt.Sprintf("%d trials per setting, split over parallel lanes (own directories and port each).", n),
-		"Expected: the second failed probe comes (failures − 1) intervals after the first, which comes a uniformly random part of an interval after the kill: about 1.5 intervals plus a start, in the median.",
+		"Expected: the watchdog learns of the death from its shared flock on the server's pid file, which the kernel grants the moment the server is gone, so kill → healthy is the watchdog's reaction plus a start of the server; the probe interval plays no part. The fast setting only probes more often.",
 	}
 	type res struct {
 		d    []time.Duration
@@ -57,7 +57,7 @@ func (bn *bench) watchdogRecovery() *section {
 		}
 	}
 	wg.Wait()
-	t := table{header: []string{"watchdog", "trials", "kill → healthy: median", "p25–p75 (min–max)", "expected median ≈ 1.5 intervals", "÷ expected"}}
+	t := table{header: []string{"watchdog", "trials", "kill → healthy: median", "p25–p75 (min–max)"}}
 	for ci, c := range cfgs {
 		d := durs(results[ci].d)
 		for i := range d {
@@ -66,8 +66,7 @@ func (bn *bench) watchdogRecovery() *section {
 		if c.key == "defaults" {
 			bn.figs.set("recovery.watchdog", d.median())
 		}
-		exp := 1.5 * c.interval.Seconds()
-		t.add(c.name, fmt.Sprintf("%d", len(d)), d.med(" s"), d.spread(" s"), num(exp)+" s", ratio(d.median(), exp))
+		t.add(c.name, fmt.Sprintf("%d", len(d)), d.med(" s"), d.spread(" s"))
 		for _, e := range results[ci].errs {
 			s.notes = append(s.notes, c.key+": "+e)
 		}
@@ -119,7 +118,7 @@ func (bn *bench) watchdogLane(c wdCfg, k, n int) ([]time.Duration, []string) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			time.Sleep(c.interval + time.Duration(rand.Float64()*float64(c.interval)))
+			time.Sleep(c.phase + time.Duration(rand.Float64()*float64(c.phase)))
 			h, err := waitHealth(in.addr, 5*time.Second, 10*time.Millisecond, nil)
 			if err != nil {
 				return 0, err

@@ -40,7 +40,7 @@ type op struct {
 func New(rc syscall.RawConn) *IO {
 	x := &IO{rc: rc}
 	x.r.call = x.r.read
-	x.w.call = x.w.send
+	x.w.call = x.w.write
 	return x
 }
 
@@ -55,11 +55,12 @@ func (o *op) read(fd uintptr) bool {
 	}
 }
 
-// send is one send(2). MSG_NOSIGNAL: a peer gone meanwhile is an EPIPE,
-// not a SIGPIPE.
-func (o *op) send(fd uintptr) bool {
+// write is one write(2), as net.Conn's: to a peer gone meanwhile it is
+// an EPIPE, and the kernel's SIGPIPE with it is the runtime's to ignore
+// (and diag's trap to count), as before.
+func (o *op) write(fd uintptr) bool {
 	for {
-		n, _, e := unix.RawSyscall6(unix.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&o.b[0])), uintptr(len(o.b)), unix.MSG_NOSIGNAL, 0, 0)
+		n, _, e := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&o.b[0])), uintptr(len(o.b)))
 		if e != unix.EINTR {
 			o.n, o.errno = n, e
 			return e != unix.EAGAIN
@@ -104,6 +105,9 @@ func (x *IO) Write(b []byte) (int, error) {
 		}
 		if o.errno != 0 {
 			return done, o.errno
+		}
+		if o.n == 0 {
+			return done, io.ErrShortWrite // a stream socket never writes 0 bytes of a non-empty buffer
 		}
 		done += int(o.n)
 	}

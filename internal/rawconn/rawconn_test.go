@@ -96,8 +96,8 @@ func TestDeadline(t *testing.T) {
 	}
 }
 
-// TestPeerGone: writing to a peer that reset the connection is an error,
-// not a SIGPIPE that would end the process.
+// TestPeerGone: writing to a peer that reset the connection is an error;
+// the SIGPIPE the kernel raises with it does not end the process.
 func TestPeerGone(t *testing.T) {
 	x, _, p := pair(t)
 	_ = p.(*net.TCPConn).SetLinger(0)

@@ -26,10 +26,14 @@ type IO struct {
 	r, w op
 }
 
-// op is one direction's state. call is bound once, in New, so that a
-// read or write allocates nothing.
+// op is one direction's state: sysno is read(2) or write(2), as
+// net.Conn's (to a peer gone meanwhile a write is an EPIPE, and the
+// kernel's SIGPIPE with it is the runtime's to ignore and diag's trap to
+// count). call is bound once, in New, so that a read or write allocates
+// nothing.
 type op struct {
 	mu    sync.Mutex
+	sysno uintptr
 	b     []byte
 	n     uintptr
 	errno syscall.Errno
@@ -39,28 +43,16 @@ type op struct {
 // New does raw I/O on rc's socket.
 func New(rc syscall.RawConn) *IO {
 	x := &IO{rc: rc}
-	x.r.call = x.r.read
-	x.w.call = x.w.write
+	x.r.sysno, x.w.sysno = unix.SYS_READ, unix.SYS_WRITE
+	x.r.call, x.w.call = x.r.once, x.w.once
 	return x
 }
 
-// read is one read(2); false asks the poller to wait for readability.
-func (o *op) read(fd uintptr) bool {
+// once is one system call on o.b; false asks the poller to wait until
+// the socket is ready.
+func (o *op) once(fd uintptr) bool {
 	for {
-		n, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&o.b[0])), uintptr(len(o.b)))
-		if e != unix.EINTR {
-			o.n, o.errno = n, e
-			return e != unix.EAGAIN
-		}
-	}
-}
-
-// write is one write(2), as net.Conn's: to a peer gone meanwhile it is
-// an EPIPE, and the kernel's SIGPIPE with it is the runtime's to ignore
-// (and diag's trap to count), as before.
-func (o *op) write(fd uintptr) bool {
-	for {
-		n, _, e := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&o.b[0])), uintptr(len(o.b)))
+		n, _, e := unix.RawSyscall(o.sysno, fd, uintptr(unsafe.Pointer(&o.b[0])), uintptr(len(o.b)))
 		if e != unix.EINTR {
 			o.n, o.errno = n, e
 			return e != unix.EAGAIN

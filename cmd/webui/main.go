@@ -3,10 +3,13 @@
 package main
 
 import (
-	// First: the first-line marker and SIGPIPE immunity run before any
-	// other package is initialised.
+	// Early: the first-line marker, SIGPIPE immunity and the server's
+	// signals. Go initialises packages in import-path order once their
+	// imports are, so these few-import packages run in the first half of
+	// initialisation, not first; each starts its work on a goroutine.
 	_ "github.com/termux-webui/webui/internal/firstline"
 	_ "github.com/termux-webui/webui/internal/nosigpipe"
+	_ "github.com/termux-webui/webui/internal/sigahead"
 
 	"context"
 	"fmt"

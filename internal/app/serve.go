@@ -199,6 +199,9 @@ func Serve(ctx context.Context, env Env, args []string) error {
 				if err := nosigpipe.Err(); err != nil {
 					lg.Warn(err)
 				}
+				if err := signals.Err(); err != nil {
+					lg.Warn(err)
+				}
 				if err := rec.PruneOld(); err != nil {
 					lg.Warn(err)
 				}

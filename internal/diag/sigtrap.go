@@ -2,9 +2,10 @@ package diag
 
 import (
 	"context"
-	"os"
 	"sync"
 	"time"
+
+	"github.com/termux-webui/webui/internal/sigahead"
 )
 
 // PipeMarkerEvery limits SIGPIPE markers: a flood of broken pipes must not
@@ -27,30 +28,13 @@ type Trap struct {
 // SIGUSR1 too (to put the stacks in the log when diagnostics are off).
 func NewTrap(rec *Recorder, dump func()) *Trap { return &Trap{rec: rec, dump: dump} }
 
-// Signals are the server's signal channels, registered ahead of need. A
-// signal's first registration in a process waits on the runtime's signal
-// thread (about 50 µs each, six of them), and a start needs them all before
-// it listens: registering them meanwhile takes that off its path. A signal
-// that comes before its reader starts waits in the channel.
-type Signals struct {
-	Trap chan os.Signal // SIGPIPE, SIGUSR1, SIGHUP: the Trap's
-	Stop chan os.Signal // SIGTERM, SIGINT, SIGUSR2: the server's
-	done chan struct{}
-}
+// Signals are the server's signal channels, registered ahead of need
+// (see sigahead): Trap carries SIGPIPE, SIGUSR1 and SIGHUP, the Trap's;
+// Stop carries SIGTERM, SIGINT and SIGUSR2, the server's.
+type Signals = sigahead.Set
 
-// CatchAhead starts registering the Signals.
-func CatchAhead() *Signals {
-	s := &Signals{Trap: make(chan os.Signal, 16), Stop: make(chan os.Signal, 4), done: make(chan struct{})}
-	Go("signal registration", func() {
-		defer close(s.done)
-		notify(s.Trap)
-		NotifyStop(s.Stop)
-	})
-	return s
-}
-
-// Wait returns once every signal is registered.
-func (s *Signals) Wait() { <-s.done }
+// CatchAhead returns the Signals, registered or being registered.
+func CatchAhead() *Signals { return sigahead.Take() }
 
 // Start installs the trap on s.Trap before it returns (a SIGHUP that
 // arrives once the server answers must find it in place, or it kills the

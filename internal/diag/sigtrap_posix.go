@@ -7,15 +7,13 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
-)
 
-func notify(ch chan os.Signal) {
-	signal.Notify(ch, syscall.SIGPIPE, syscall.SIGUSR1, syscall.SIGHUP)
-}
+	"github.com/termux-webui/webui/internal/sigahead"
+)
 
 // NotifyStop registers ch for the signals that stop or restart the server.
 func NotifyStop(ch chan os.Signal) {
-	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR2)
+	signal.Notify(ch, sigahead.StopSignals...)
 }
 
 // stop unregisters the trap; SIGPIPE stays caught by nosigpipe's channel.

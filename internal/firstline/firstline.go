@@ -7,7 +7,7 @@
 // marker: the first event of this lifetime's record, under the state dir.
 // Its time is taken here; the file is made on a goroutine started here, beside
 // the other packages' init, and diag waits for it (Wait) before the server
-// listens.
+// answers.
 // If the process is killed after this, the marker says it got this far; if it
 // is killed before, the absence of the marker says that instead (see
 // internal/diag for the decision table that reads it).
@@ -46,6 +46,9 @@ var RecordDir string
 // ID names this lifetime: start time and pid, sortable by time.
 var ID string
 
+// Server is whether this process is a server lifetime (see isServer).
+var Server = isServer(os.Args)
+
 // Err is why no record could be written, if that was attempted and failed.
 var Err error
 
@@ -58,7 +61,7 @@ func Wait() { <-opened }
 
 func init() {
 	ID = Started.UTC().Format("20060102T150405.000000Z") + "-" + strconv.Itoa(PID)
-	if !isServer(os.Args) || early("diagnostics", "WEBUI_DIAGNOSTICS") == "off" {
+	if !Server || early("diagnostics", "WEBUI_DIAGNOSTICS") == "off" {
 		close(opened)
 		return
 	}

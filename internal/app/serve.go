@@ -54,13 +54,6 @@ func Serve(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 	}
-	// The owner's token and the session key, made on first start.
-	authz, err := server.OpenAuth(cfg)
-	if err != nil {
-		err = exitcode.Newf(exitcode.Usage, "%v (set another state dir with --state-dir)", err)
-		diag.EarlyExit(diag.ReasonConfigError, err.Error(), exitcode.Usage)
-		return err
-	}
 	report := detectPlatform()
 	exe, _ := os.Executable()
 	inst, err := ctl.NewInstance(cfg, exe, nil, report.Android.Value)
@@ -99,14 +92,6 @@ func Serve(ctx context.Context, env Env, args []string) error {
 	}
 	defer pf.Release()
 
-	inflight := server.NewInflight()
-	rec, err := diag.Install(diag.Options{
-		StateDir: cfg.StateDir, Enabled: cfg.Diagnostics, Keep: cfg.DiagKeep, MaxBytes: cfg.DiagMaxBytes,
-		Inflight: func() any { return inflight.List() }, Log: lg, PruneLater: true,
-	})
-	if err != nil {
-		lg.Warn(err) // diagnostics never stop the server
-	}
 	// A listening socket handed over by the previous image (exec restart)
 	// or by systemd socket activation; otherwise ListenEarly listens.
 	var ln net.Listener
@@ -125,10 +110,29 @@ func Serve(ctx context.Context, env Env, args []string) error {
 			ln = l
 		}
 	}
-	// Accepting from here on; Run answers once the rest is built.
-	early, err := server.ListenEarly(cfg, ln, lg)
+	// Accepting from here on; Run answers once the rest is built. The
+	// record and the secrets load meanwhile, while the first client
+	// connects: until then nothing else needs them. The record comes first
+	// either way: it is where a failure to listen is told.
+	early, listenErr := server.ListenEarly(cfg, ln, lg)
+	inflight := server.NewInflight()
+	rec, err := diag.Install(diag.Options{
+		StateDir: cfg.StateDir, Enabled: cfg.Diagnostics, Keep: cfg.DiagKeep, MaxBytes: cfg.DiagMaxBytes,
+		Inflight: func() any { return inflight.List() }, Log: lg, PruneLater: true,
+	})
 	if err != nil {
-		rec.Exiting(diag.ReasonCannotListen, err.Error(), exitcode.Of(err))
+		lg.Warn(err) // diagnostics never stop the server
+	}
+	if listenErr != nil {
+		rec.Exiting(diag.ReasonCannotListen, listenErr.Error(), exitcode.Of(listenErr))
+		return listenErr
+	}
+	// The owner's token and the session key, made on first start.
+	authz, err := server.OpenAuth(cfg)
+	if err != nil {
+		early.Close()
+		err = exitcode.Newf(exitcode.Usage, "%v (set another state dir with --state-dir)", err)
+		rec.Exiting(diag.ReasonConfigError, err.Error(), exitcode.Usage)
 		return err
 	}
 	trapCtx, stopTrap := context.WithCancel(ctx)

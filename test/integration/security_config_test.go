@@ -347,3 +347,41 @@ func TestAttackSlowClients(t *testing.T) {
 		t.Fatal("webui died")
 	}
 }
+
+// A damaged secret stops the start with a clear error and is left as it
+// was. The secrets load once the server listens (they overlap the first
+// client's connect), so the refused server has held the port: it must be
+// free again, and the record must say why the lifetime ended.
+func TestDamagedTokenRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	state := paths.State(filepath.Join(dir, "state"))
+	if err := os.MkdirAll(string(state), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(state.Token(), []byte("short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	p := start(t, opts{dir: dir, noWait: true, args: []string{"--addr", addr}})
+	code, sig := p.wait(15 * time.Second)
+	if code != 2 || sig != 0 {
+		t.Fatalf("serve with a damaged token: exit %d, signal %v; want 2", code, sig)
+	}
+	if out := p.stderr.String(); !strings.Contains(out, "is too short: run `webui token --rotate`") {
+		t.Errorf("the refusal does not say what to do:\n%s", out)
+	}
+	if b, _ := os.ReadFile(state.Token()); string(b) != "short\n" {
+		t.Errorf("the damaged token was changed to %q", b)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("the refused server left %s taken: %v", addr, err)
+	}
+	l.Close()
+	lt := diagDetail(t, string(state), diagNewest(t, string(state), p.pid()).ID)
+	exits := lt.events("exit")
+	if len(exits) != 1 || exits[0]["reason"] != "config error" || exits[0]["code"] != float64(2) {
+		t.Errorf("the lifetime record's exit: %v", exits)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"runtime"
 
 	"github.com/termux-webui/webui/internal/config"
 	"github.com/termux-webui/webui/internal/diag"
@@ -33,10 +32,12 @@ func ListenEarly(cfg *config.Config, raw net.Listener, lg *logging.Logger) (*Ear
 		}
 	}
 	e := &Early{gate: &gate{ready: make(chan struct{})}, first: newFirstAnswer()}
+	// No yield to the accept loop here: the caller's next steps are what
+	// the first answer waits for, and a yield queued them behind every
+	// goroutine the start had begun (the record's, the signals'). Another
+	// thread takes the accept loop; the announcement waits for the first
+	// answer (firstAnswer) either way.
 	e.ss = newSession(cfg, NewListener(raw, cfg.MaxConns), e.first.wrap(e.gate), lg)
-	// Let the accept loop take this thread first: a new goroutine waits
-	// for another thread to wake.
-	runtime.Gosched()
 	return e, nil
 }
 

@@ -14,8 +14,9 @@ import (
 // built the handler: their answers wait for Run. A start's last steps
 // (the record, the secrets, the restart engine, updates, apps.d, the
 // routes) then overlap the first client's accept and read, which on two
-// cores took as long. It is what socket activation does, one step later: the pid file
-// is already locked, so a second instance never gets this far.
+// cores took as long. It is what socket activation does, one step later:
+// the pid file is already locked, so a second instance never gets this
+// far.
 type Early struct {
 	ss    *session
 	gate  *gate

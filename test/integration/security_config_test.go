@@ -379,7 +379,9 @@ func TestDamagedTokenRefused(t *testing.T) {
 		t.Fatalf("the refused server left %s taken: %v", addr, err)
 	}
 	l.Close()
-	lt := diagDetail(t, string(state), diagNewest(t, string(state), p.pid()).ID)
+	newest := diagNewest(t, string(state), p.pid())
+	wantVerdict(t, newest, "died_in_startup", "config error: access token", "too short")
+	lt := diagDetail(t, string(state), newest.ID)
 	exits := lt.events("exit")
 	if len(exits) != 1 || exits[0]["reason"] != "config error" || exits[0]["code"] != float64(2) {
 		t.Errorf("the lifetime record's exit: %v", exits)

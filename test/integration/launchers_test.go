@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -48,11 +49,12 @@ func TestLaunchersSurviveSIGHUP(t *testing.T) {
 	}
 
 	// Hang up: the launching shell's process group, and the daemons too.
+	// The shell's death is read from /proc: Wait also waits for every
+	// holder of its output pipe, and a failure must say which it was.
 	ctlKill(t, -sh.Process.Pid, syscall.SIGHUP)
-	select {
-	case <-shDone:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the launching shell ignored SIGHUP")
+	const within = 20 * time.Second
+	if st := shellAfterHangup(sh.Process.Pid, shDone, within); st != "" {
+		t.Fatalf("the launching shell outlived SIGHUP by %s: %s", within, st)
 	}
 	ctlKill(t, server.PID, syscall.SIGHUP)
 	ctlKill(t, wd, syscall.SIGHUP)
@@ -188,5 +190,36 @@ func TestCtlScriptsShellcheck(t *testing.T) {
 	cmd.Dir = repoRoot
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("shellcheck: %v\n%s", err, out)
+	}
+}
+
+// shellAfterHangup waits for pid, hung up, to die and be reaped; it returns
+// "" then, or what /proc says of pid when it did not within d.
+func shellAfterHangup(pid int, reaped <-chan struct{}, d time.Duration) string {
+	status := "/proc/" + strconv.Itoa(pid) + "/status"
+	deadline := time.After(d)
+	for {
+		select {
+		case <-reaped:
+			return ""
+		case <-deadline:
+			b, err := os.ReadFile(status)
+			if err != nil {
+				return "it is gone, but Wait has not returned: another process holds its output pipe"
+			}
+			var keep []string
+			for _, l := range strings.Split(string(b), "\n") {
+				for _, k := range []string{"Name:", "State:", "SigPnd:", "ShdPnd:", "SigBlk:", "SigIgn:"} {
+					if strings.HasPrefix(l, k) {
+						keep = append(keep, strings.Join(strings.Fields(l), " "))
+					}
+				}
+			}
+			if strings.Contains(string(b), "State:\tZ") {
+				keep = append(keep, "(dead, but Wait has not returned: another process holds its output pipe)")
+			}
+			return strings.Join(keep, "; ")
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,7 +30,7 @@ func TestLaunchersSurviveSIGHUP(t *testing.T) {
 	sh.Env = e.environ()
 	out := &syncBuffer{}
 	sh.Stdout, sh.Stderr = out, out
-	if err := sh.Start(); err != nil {
+	if err := startHangupable(sh); err != nil {
 		t.Fatal(err)
 	}
 	shDone := make(chan struct{})
@@ -222,4 +223,18 @@ func shellAfterHangup(pid int, reaped <-chan struct{}, d time.Duration) string {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// startHangupable starts c with SIGHUP at its default action. A test run
+// that inherited SIGHUP ignored (under nohup, or a CI runner that ignores
+// it) passes that on across exec, and a shell that started with it ignored
+// cannot even trap it back: it would outlive the hangup this test sends.
+// A caught signal is reset by exec, so it is caught while c starts. Always:
+// signal.Ignored cannot be asked, as it turns false once anything in this
+// process has caught SIGHUP, though the ignoring comes back after.
+func startHangupable(c *exec.Cmd) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup) // back to what it was
+	return c.Start()
 }

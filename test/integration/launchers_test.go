@@ -216,9 +216,6 @@ func shellAfterHangup(pid int, reaped <-chan struct{}, d time.Duration) string {
 					}
 				}
 			}
-			if strings.Contains(string(b), "State:\tZ") {
-				keep = append(keep, "(dead, but Wait has not returned: another process holds its output pipe)")
-			}
 			return strings.Join(keep, "; ")
 		case <-time.After(10 * time.Millisecond):
 		}

@@ -151,6 +151,7 @@ func (j *Job) spawnConfirm(p Pending) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	j.lock.HandedOff()
 	p.HelperPID = pid
 	if err := writePending(path, p); err != nil {
 		_ = syscall.Kill(pid, syscall.SIGKILL)

@@ -91,7 +91,10 @@ func WriteStatus(stateDir string, st Status) error {
 func writeAtomic(path string, b []byte) error { return config.WriteFileAtomic(path, b, 0o600) }
 
 // Lock is the apply lock: one update at a time, across processes.
-type Lock struct{ f *os.File }
+type Lock struct {
+	f      *os.File
+	handed bool // a helper inherited f and holds the lock now
+}
 
 // ErrBusy means another update holds the lock.
 var ErrBusy = &Error{Code: 409, Msg: "an update is already in progress (another apply, or the confirmation of the last one)"}
@@ -118,10 +121,19 @@ func TryLock(stateDir string) (*Lock, error) {
 // File is the lock's open file, for a helper to inherit.
 func (l *Lock) File() *os.File { return l.f }
 
-// Release drops this process's hold. A helper that inherited the file
-// keeps the lock until it exits.
+// HandedOff says a started helper inherited the file: from now on the
+// lock is the helper's, and Release only closes this process's copy.
+func (l *Lock) HandedOff() { l.handed = true }
+
+// Release drops this process's hold. Unless a helper was handed the lock,
+// it unlocks before closing: a process forked meanwhile elsewhere in the
+// server (a hosted app, dpkg) shares the open file until its exec, and a
+// close alone would leave the lock held until then.
 func (l *Lock) Release() {
 	if l != nil && l.f != nil {
+		if !l.handed {
+			_ = unix.Flock(int(l.f.Fd()), unix.LOCK_UN)
+		}
 		l.f.Close()
 		l.f = nil
 	}

@@ -112,9 +112,13 @@ func Held(runDir string) bool {
 	return false
 }
 
-// Release drops the lock (nil-safe).
+// Release drops the lock (nil-safe). It unlocks before closing: a process
+// forked meanwhile shares the open file until its exec, and a close alone
+// would leave the lock held until then, so the next starter (after Held,
+// say) would find it busy and give up.
 func (l *Lock) Release() {
 	if l != nil && l.f != nil {
+		_ = syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
 		l.f.Close()
 		l.f = nil
 	}

@@ -169,7 +169,7 @@ func (p *PIDFile) KeepAcrossExec() (envVar string, err error) {
 		return "", fmt.Errorf("pid file %s: released", p.Path)
 	}
 	fd := int(p.f.Fd())
-	if err := setCloexec(fd, false); err != nil {
+	if err := SetCloexec(fd, false); err != nil {
 		return "", fmt.Errorf("pid file %s: %w", p.Path, err)
 	}
 	return handoff.PIDFileFD + "=" + strconv.Itoa(fd), nil
@@ -184,7 +184,7 @@ func (p *PIDFile) CloseOnExec() error {
 	if p.f == nil {
 		return nil
 	}
-	if err := setCloexec(int(p.f.Fd()), true); err != nil {
+	if err := SetCloexec(int(p.f.Fd()), true); err != nil {
 		return fmt.Errorf("pid file %s: %w", p.Path, err)
 	}
 	return nil
@@ -228,7 +228,7 @@ func adopt(path, v string) *PIDFile {
 	if flockFd(fd, unix.LOCK_EX|unix.LOCK_NB) != nil {
 		return nil
 	}
-	if setCloexec(fd, true) != nil {
+	if SetCloexec(fd, true) != nil {
 		return nil
 	}
 	f := os.NewFile(uintptr(fd), path)
@@ -329,7 +329,8 @@ func flockFd(fd, how int) error {
 	}
 }
 
-func setCloexec(fd int, on bool) error {
+// SetCloexec sets or clears FD_CLOEXEC on fd.
+func SetCloexec(fd int, on bool) error {
 	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
 	if err != nil {
 		return err

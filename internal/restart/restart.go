@@ -139,10 +139,6 @@ func (e *Engine) execInPlace(exe, reason string, h Handoff) (Result, error) {
 		return Result{}, err
 	}
 	fd := int(f.Fd())
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_SETFD, 0); errno != 0 {
-		_ = h.Resume(f)
-		return Result{}, fmt.Errorf("clear close-on-exec on the listener: %w", errno)
-	}
 	extra := []string{
 		handoff.ListenFD + "=" + strconv.Itoa(fd),
 		handoff.ListenPID + "=" + strconv.Itoa(os.Getpid()),
@@ -150,21 +146,35 @@ func (e *Engine) execInPlace(exe, reason string, h Handoff) (Result, error) {
 	}
 	e.Recorder.PreRestart(health.StrategyExec, diag.Event{Reason: reason, Exe: exe, ListenFD: fd})
 	e.Recorder.Exiting(diag.ReasonRestart, "exec in place ("+reason+")", exitcode.OK)
-	if e.PIDFile != nil {
-		if kv, err := e.PIDFile.KeepAcrossExec(); err == nil {
-			extra = append(extra, kv)
-		}
-	}
 	e.Log.Infof("restart: exec %s in place (pid %d kept, listener fd %d handed over)", exe, os.Getpid(), fd)
 	run := e.exec
 	if run == nil {
 		run = syscall.Exec
 	}
-	err = run(exe, e.args(), e.nextEnv(extra...))
-	// Still here: the exec failed. Undo and keep serving.
-	if e.PIDFile != nil {
-		_ = e.PIDFile.CloseOnExec()
+	// From clearing close-on-exec to the exec, a process forked anywhere
+	// else in the server (a hosted app's restart, a helper) would inherit
+	// the listener and the pid file lock for good: the port stays bound
+	// and the watchdog sees a live server in a dead one's place. A fork
+	// holds ForkLock for writing; making an inheritable fd holds it for
+	// reading (syscall's contract), which keeps every fork out.
+	syscall.ForkLock.RLock()
+	err = proc.SetCloexec(fd, false)
+	if err == nil {
+		if e.PIDFile != nil {
+			if kv, kerr := e.PIDFile.KeepAcrossExec(); kerr == nil {
+				extra = append(extra, kv)
+			}
+		}
+		err = run(exe, e.args(), e.nextEnv(extra...))
+		// Still here: the exec failed. Undo before any fork can see it.
+		if e.PIDFile != nil {
+			_ = e.PIDFile.CloseOnExec()
+		}
+		_ = proc.SetCloexec(fd, true)
+	} else {
+		err = fmt.Errorf("clear close-on-exec on the listener: %w", err)
 	}
+	syscall.ForkLock.RUnlock()
 	e.Recorder.Resumed("exec " + exe + " failed: " + err.Error())
 	if rerr := h.Resume(f); rerr != nil {
 		return Result{Exit: true, Code: exitcode.Failure, Detail: "exec failed and could not resume: " + rerr.Error()}, nil

@@ -104,7 +104,13 @@ func lockHeld(path string) bool {
 		return false
 	}
 	defer f.Close()
-	return unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB) == unix.EWOULDBLOCK
+	err = unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
+	if err == nil {
+		// Unlocked, not just closed: an app forked meanwhile shares f
+		// until its exec, and would hold this look's lock until then.
+		_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	}
+	return err == unix.EWOULDBLOCK
 }
 
 // waitUnlocked blocks in flock(2) until nobody holds path's lock: the

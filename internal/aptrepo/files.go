@@ -90,5 +90,5 @@ func lockDir(dir string) (func(), error) {
 		d.Close()
 		return nil, fmt.Errorf("%s: another repository build holds it (%v)", dir, err)
 	}
-	return func() { d.Close() }, nil
+	return func() { _ = unix.Flock(int(d.Fd()), unix.LOCK_UN); d.Close() }, nil
 }

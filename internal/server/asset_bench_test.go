@@ -59,3 +59,24 @@ func (w *discardWriter) ReadFrom(r io.Reader) (int64, error) {
 	w.WriteHeader(200)
 	return io.Copy(io.Discard, r)
 }
+
+// BenchmarkHealth is one shallow GET /health through every middleware,
+// as the watchdog and make bench ask it.
+func BenchmarkHealth(b *testing.B) {
+	lg, err := logging.New(logging.Options{Dir: b.TempDir(), Level: "info", MaxSizeMB: 100, MaxFiles: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer lg.Close()
+	h := NewServer(Deps{Config: &config.Config{StateDir: b.TempDir(), AccessLog: true, StallAfter: time.Second}, Log: lg, Started: time.Now()})
+	req := httptest.NewRequest("GET", "http://127.0.0.1:8787/health", nil)
+	req.RemoteAddr = "127.0.0.1:40000"
+	b.ReportAllocs()
+	for b.Loop() {
+		w := &discardWriter{h: http.Header{}}
+		h.ServeHTTP(w, req)
+		if w.code != 200 {
+			b.Fatalf("status %d", w.code)
+		}
+	}
+}

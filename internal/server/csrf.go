@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/termux-webui/webui/internal/config"
 )
@@ -79,10 +80,20 @@ func checkHost(cfg *config.Config, f frontDoor, next http.Handler) http.Handler 
 	for _, h := range cfg.AllowedHosts {
 		allowed[strings.ToLower(h)] = true
 	}
+	// The last Host that passed: a client sends the same one on every
+	// request, and parsing it again (net.ParseIP) was a tenth of a /health
+	// answer's own cost. Only an allowed value is ever kept, and the
+	// allowed set is fixed, so the shortcut admits nothing the full check
+	// would refuse; a hostile client can only push a value out.
+	var last atomic.Pointer[string]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !hostAllowed(r.Host, allowed) {
-			writeError(w, http.StatusMisdirectedRequest, "host "+r.Host+" is not served here; add it to allowed_hosts if it is yours")
-			return
+		if p := last.Load(); p == nil || *p != r.Host {
+			if !hostAllowed(r.Host, allowed) {
+				writeError(w, http.StatusMisdirectedRequest, "host "+r.Host+" is not served here; add it to allowed_hosts if it is yours")
+				return
+			}
+			host := r.Host
+			last.Store(&host)
 		}
 		next.ServeHTTP(w, r)
 	})

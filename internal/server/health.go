@@ -38,6 +38,14 @@ func healthDoc(d Deps) health.Doc {
 
 // handleHealth answers /health: doc with the uptime since started (a
 // monotonic time), and with ?deep=1 the deep checks.
+// jsonType and noStore are shared header values, full so that an Add
+// elsewhere copies rather than writes into them; Set would make both
+// afresh on every probe.
+var (
+	jsonType = []string{"application/json; charset=utf-8"}[:1:1]
+	noStore  = []string{"no-store"}[:1:1]
+)
+
 func handleHealth(doc health.Doc, started time.Time, cfg *config.Config, ln *Listener, inflight *Inflight, lastFreeze func() *diag.Freeze) http.Handler {
 	// Only uptime_s changes between two shallow /health answers, and the
 	// watchdog asks every few seconds: encode the rest once.
@@ -51,8 +59,8 @@ func handleHealth(doc health.Doc, started time.Time, cfg *config.Config, ln *Lis
 			body = append(body, head...)
 			body = strconv.AppendFloat(body, float64(time.Since(started).Milliseconds())/1000, 'f', -1, 64)
 			body = append(body, tail...)
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			w.Header().Set("Cache-Control", "no-store")
+			h := w.Header()
+			h["Content-Type"], h["Cache-Control"] = jsonType, noStore
 			_, _ = w.Write(body)
 			return
 		}

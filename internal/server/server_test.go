@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/termux-webui/webui/internal/config"
+	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/health"
 	"github.com/termux-webui/webui/internal/logging"
 	"github.com/termux-webui/webui/internal/platform"
@@ -41,6 +43,40 @@ func TestHostAllowed(t *testing.T) {
 			t.Errorf("hostAllowed(%q) = %v", host, got)
 		}
 	}
+}
+
+// The Host check remembers the last Host it let in. Interleaved with
+// allowed ones, from several clients at once, every hostile Host is still
+// refused, including near copies of the one remembered.
+func TestHostCheckShortcutAdmitsNothingMore(t *testing.T) {
+	h := NewServer(testDeps(t))
+	hosts := map[string]int{
+		"127.0.0.1:8787": 200, "phone.lan:8787": 200, "localhost": 200,
+		"evil.example": 421, "127.0.0.1:8787x": 421, "127.0.0.1:87870": 421, "127.0.0.1:8787.evil.com": 421,
+		"phone.lan.evil:8787": 421, "": 421,
+	}
+	var wg sync.WaitGroup
+	for c := 0; c < 4; c++ {
+		wg.Add(1)
+		diag.Go("test client", func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				for host, want := range hosts {
+					for _, first := range []string{"127.0.0.1:8787", host} { // remembered, then asked
+						r := httptest.NewRequest("GET", "/health", nil)
+						r.Host = first
+						w := httptest.NewRecorder()
+						h.ServeHTTP(w, r)
+						if first == host && w.Code != want {
+							t.Errorf("Host %q: %d, want %d", host, w.Code, want)
+							return
+						}
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func TestCSRFMiddleware(t *testing.T) {

@@ -2,6 +2,7 @@ package logging
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,4 +91,30 @@ func FuzzStamp(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A line carries the time its caller gives, the request's end, and the
+// time it is written when the caller gives none.
+func TestAccessLineTime(t *testing.T) {
+	dir := t.TempDir()
+	lg, err := New(Options{Dir: dir, Level: "info", MaxSizeMB: 1, MaxFiles: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := time.Date(2026, 3, 4, 5, 6, 7, 890e6, time.Local)
+	lg.Access(logrus.InfoLevel, AccessLine{Method: "GET", Path: "/given", Status: 200, At: end})
+	before := time.Now()
+	lg.Access(logrus.InfoLevel, AccessLine{Method: "GET", Path: "/now", Status: 200})
+	after := time.Now()
+	if err := lg.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := readLog(t, dir)
+	if want := `"path":"/given","remote":"","status":200,"time":"` + end.Format(timeFormat) + `"`; !strings.Contains(got, want) {
+		t.Errorf("log %q lacks %q", got, want)
+	}
+	minute := func(t time.Time) string { return `"time":"` + t.Format(timeFormat[:len("2006-01-02T15:04")]) }
+	if !strings.Contains(got, minute(before)) && !strings.Contains(got, minute(after)) {
+		t.Errorf("log %q lacks the time of writing, %q", got, minute(before))
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -36,16 +37,17 @@ func healthDoc(d Deps) health.Doc {
 	return h
 }
 
-// handleHealth answers /health: doc with the uptime since started (a
-// monotonic time), and with ?deep=1 the deep checks.
 // jsonType and noStore are shared header values, full so that an Add
 // elsewhere copies rather than writes into them; Set would make both
 // afresh on every probe.
 var (
 	jsonType = []string{"application/json; charset=utf-8"}[:1:1]
 	noStore  = []string{"no-store"}[:1:1]
+	bodies   = sync.Pool{New: func() any { return new([]byte) }}
 )
 
+// handleHealth answers /health: doc with the uptime since started (a
+// monotonic time), and with ?deep=1 the deep checks.
 func handleHealth(doc health.Doc, started time.Time, cfg *config.Config, ln *Listener, inflight *Inflight, lastFreeze func() *diag.Freeze) http.Handler {
 	// Only uptime_s changes between two shallow /health answers, and the
 	// watchdog asks every few seconds: encode the rest once.
@@ -55,13 +57,16 @@ func handleHealth(doc health.Doc, started time.Time, cfg *config.Config, ln *Lis
 	head, tail, _ := bytes.Cut(health.AppendIndented(nil, static), mark)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.RawQuery == "" {
-			body := make([]byte, 0, len(head)+len(tail)+16)
-			body = append(body, head...)
-			body = strconv.AppendFloat(body, float64(time.Since(started).Milliseconds())/1000, 'f', -1, 64)
-			body = append(body, tail...)
 			h := w.Header()
 			h["Content-Type"], h["Cache-Control"] = jsonType, noStore
+			// A pooled body: Write copies it into net/http's buffer.
+			bp := bodies.Get().(*[]byte)
+			body := append((*bp)[:0], head...)
+			body = strconv.AppendFloat(body, float64(time.Since(started).Milliseconds())/1000, 'f', -1, 64)
+			body = append(body, tail...)
 			_, _ = w.Write(body)
+			*bp = body
+			bodies.Put(bp)
 			return
 		}
 		h := deepDoc{Doc: doc}

@@ -88,9 +88,10 @@ func accessLog(log logrus.FieldLogger, next http.Handler) http.Handler {
 			if l, ok := log.(interface{ IsLevelEnabled(logrus.Level) bool }); ok && !l.IsLevelEnabled(lvl) {
 				return // don't build an entry nobody writes
 			}
-			dur := float64(time.Since(start).Microseconds()) / 1000
+			end := time.Now()
+			dur := float64(end.Sub(start).Microseconds()) / 1000
 			if al, ok := log.(accessLogger); ok {
-				al.Access(lvl, logging.AccessLine{Method: r.Method, Path: r.URL.Path, Status: status, Bytes: sw.bytes, DurMs: dur, Remote: r.RemoteAddr})
+				al.Access(lvl, logging.AccessLine{Method: r.Method, Path: r.URL.Path, Status: status, Bytes: sw.bytes, DurMs: dur, Remote: r.RemoteAddr, At: end})
 				return
 			}
 			log.WithFields(logrus.Fields{

@@ -92,7 +92,7 @@ func run(args []string) int {
 	fs.DurationVar(&c.idle, "idle", 10*time.Minute, "how long to watch the idle processes")
 	fs.DurationVar(&c.proxyIdle, "proxy-idle", 2*time.Minute, "how long the proxy section at least watches webui with an idle app and without")
 	fs.DurationVar(&c.wrkDuration, "wrk-duration", 6*time.Second, "duration of one wrk run")
-	fs.IntVar(&c.wrkRounds, "wrk-rounds", 3, "wrk rounds (each server on each endpoint once per round)")
+	fs.IntVar(&c.wrkRounds, "wrk-rounds", 5, "wrk rounds (each server on each endpoint once per round); the medians of five outlast a neighbour's burst in two")
 	fs.IntVar(&c.wrkConns, "wrk-conns", 32, "wrk connections")
 	fs.IntVar(&c.wrkThreads, "wrk-threads", 1, "wrk threads")
 	fs.IntVar(&c.storm, "storm", 10000, "clients in the disconnect storm")

@@ -159,9 +159,9 @@ func (p *PIDFile) File() *os.File {
 // restart, and returns "<handoff.PIDFileFD>=<n>" for the new image's
 // environment, where Inherit picks it up.
 //
-// Call it right before syscall.Exec: until the exec, any child spawned
-// would inherit the fd, and with it the lock, for its whole life. If the exec
-// fails, call CloseOnExec.
+// Call it right before syscall.Exec, holding syscall.ForkLock for reading:
+// until the exec, any child spawned would inherit the fd, and with it the
+// lock, for its whole life. If the exec fails, call CloseOnExec.
 func (p *PIDFile) KeepAcrossExec() (envVar string, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

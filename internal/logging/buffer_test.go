@@ -95,7 +95,7 @@ func TestBurstKeepsOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 2000
+	const n = 3 * flushAt / 64 // lines of about 75 bytes: three buffers and more
 	for i := 0; i < n; i++ {
 		lg.WithField("i", i).Info("burst")
 	}
@@ -181,5 +181,40 @@ func TestIdleWriterCloses(t *testing.T) {
 	b.Close()
 	if _, err := b.Write([]byte("after\n")); err != nil || out.String() != "after\n" {
 		t.Fatalf("write after close: %v %q", err, out.String())
+	}
+}
+
+// A busy spell's buffer is reused while it stays busy, and let go once
+// the lines thin out: an idle server does not hold a burst's memory.
+func TestBurstBufferLetGo(t *testing.T) {
+	var out bytes.Buffer
+	b := newBufferedWriter(&out, time.Hour)
+	defer b.Close()
+	line := bytes.Repeat([]byte("x"), 199)
+	line = append(line, '\n')
+	for i := 0; i < (512<<10)/len(line); i++ {
+		b.Write(line)
+	}
+	b.Flush()
+	b.Write(line)
+	b.Flush() // the burst's buffer is the one just written: reused
+	b.mu.Lock()
+	busy := cap(b.buf) + cap(b.spare)
+	b.mu.Unlock()
+	if busy < 512<<10 {
+		t.Fatalf("after a busy flush %d bytes kept, want the burst's buffer for reuse", busy)
+	}
+	for i := 0; i < 3; i++ { // buffers swap: each gets a quiet flush
+		b.Write(line)
+		b.Flush()
+	}
+	b.mu.Lock()
+	quiet := cap(b.buf) + cap(b.spare)
+	b.mu.Unlock()
+	if quiet > keepAtLeast {
+		t.Errorf("after quiet flushes %d bytes kept, want at most %d", quiet, keepAtLeast)
+	}
+	if got, want := out.Len(), ((512<<10)/len(line)+4)*len(line); got != want {
+		t.Errorf("wrote %d bytes, want %d", got, want)
 	}
 }

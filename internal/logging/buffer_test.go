@@ -3,6 +3,7 @@ package logging
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -216,5 +217,63 @@ func TestBurstBufferLetGo(t *testing.T) {
 	}
 	if got, want := out.Len(), ((512<<10)/len(line)+4)*len(line); got != want {
 		t.Errorf("wrote %d bytes, want %d", got, want)
+	}
+}
+
+// writeLines cuts at line ends, never above writeChunk unless one line is
+// longer, and writes every byte once, in order.
+func TestWriteLinesChunks(t *testing.T) {
+	short := bytes.Repeat([]byte("s"), 99)
+	var in []byte
+	for len(in) < 3*writeChunk {
+		in = append(append(in, short...), '\n')
+	}
+	in = append(append(in, bytes.Repeat([]byte("L"), writeChunk+5)...), '\n') // a line longer than a chunk
+	in = append(in, "tail without a newline"...)
+	var chunks [][]byte
+	writeLines(writerFunc(func(p []byte) (int, error) { chunks = append(chunks, append([]byte(nil), p...)); return len(p), nil }), in)
+	if got := bytes.Join(chunks, nil); !bytes.Equal(got, in) {
+		t.Fatalf("wrote %d bytes, not the %d given", len(got), len(in))
+	}
+	for i, c := range chunks[:len(chunks)-1] {
+		if c[len(c)-1] != '\n' {
+			t.Errorf("chunk %d ends inside a line", i)
+		}
+		if len(c) > writeChunk && bytes.Count(c, []byte("\n")) != 1 {
+			t.Errorf("chunk %d: %d bytes over %d lines, above the %d bound", i, len(c), bytes.Count(c, []byte("\n")), writeChunk)
+		}
+	}
+}
+
+// A burst larger than the largest log file is written whole, across
+// rotations: the rotating writer refuses a single write above its limit.
+func TestBurstAboveMaxFileSizeLosesNothing(t *testing.T) {
+	dir := t.TempDir()
+	lg, err := New(Options{Dir: dir, Level: "info", MaxSizeMB: 1, MaxFiles: 10, FlushEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 30000 // about 2.5 MiB of access lines, buffered at once
+	for i := 0; i < n; i++ {
+		lg.Access(logrus.InfoLevel, AccessLine{Method: "GET", Path: "/p/" + strconv.Itoa(i), Status: 200, Remote: "127.0.0.1:40000"})
+	}
+	if err := lg.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	seen := map[string]bool{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if p, _, ok := strings.Cut(l[strings.Index(l, `"path":"`)+8:], `"`); ok {
+				seen[p] = true
+			}
+		}
+	}
+	if len(files) < 3 || len(seen) != n {
+		t.Fatalf("%d files, %d distinct lines; want 3 files or more and all %d lines", len(files), len(seen), n)
 	}
 }

@@ -2,14 +2,12 @@ package apps
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/test/harness"
 )
 
 // The supervisor looks at an app's lock while it forks other apps. A look
@@ -17,25 +15,13 @@ import (
 // its own lock held.
 func TestLockHeldLeavesTheLockFreeWhileForking(t *testing.T) {
 	t.Parallel()
-	true_, err := exec.LookPath("true")
-	if err != nil {
-		t.Skip("no `true` to fork: ", err)
-	}
 	path := filepath.Join(t.TempDir(), "app.lock")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var stop atomic.Bool
-	done := make(chan struct{})
-	diag.Go("test forker", func() {
-		defer close(done)
-		for !stop.Load() {
-			_ = exec.Command(true_).Run()
-		}
-	})
-	defer func() { stop.Store(true); <-done }()
+	harness.ForkBeside(t)
 	for i := 0; i < 3000; i++ {
 		if lockHeld(path) {
 			t.Fatalf("look %d: held, with no holder", i)

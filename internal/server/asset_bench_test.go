@@ -16,24 +16,32 @@ import (
 func BenchmarkAssetCSS(b *testing.B) {
 	for _, on := range []bool{true, false} {
 		name := map[bool]string{true: "log-on", false: "log-off"}[on]
-		b.Run(name, func(b *testing.B) {
-			lg, err := logging.New(logging.Options{Dir: b.TempDir(), Level: "info", MaxSizeMB: 100, MaxFiles: 1})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer lg.Close()
-			h := NewServer(Deps{Config: &config.Config{StateDir: b.TempDir(), AccessLog: on, StallAfter: time.Second}, Log: lg, Started: time.Now()})
-			req := httptest.NewRequest("GET", "http://127.0.0.1:8787/assets/app.css", nil)
-			req.RemoteAddr = "127.0.0.1:40000"
-			b.ReportAllocs()
-			for b.Loop() {
-				w := &discardWriter{h: http.Header{}}
-				h.ServeHTTP(w, req)
-				if w.code != 200 {
-					b.Fatalf("status %d", w.code)
-				}
-			}
-		})
+		b.Run(name, func(b *testing.B) { benchGet(b, on, "/assets/app.css") })
+	}
+}
+
+// BenchmarkHealth is one shallow GET /health through every middleware,
+// as the watchdog and make bench ask it.
+func BenchmarkHealth(b *testing.B) { benchGet(b, true, "/health") }
+
+// benchGet answers GET path over and over through a release server's
+// handler, with its access log on or off.
+func benchGet(b *testing.B, logOn bool, path string) {
+	lg, err := logging.New(logging.Options{Dir: b.TempDir(), Level: "info", MaxSizeMB: 100, MaxFiles: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer lg.Close()
+	h := NewServer(Deps{Config: &config.Config{StateDir: b.TempDir(), AccessLog: logOn, StallAfter: time.Second}, Log: lg, Started: time.Now()})
+	req := httptest.NewRequest("GET", "http://127.0.0.1:8787"+path, nil)
+	req.RemoteAddr = "127.0.0.1:40000"
+	b.ReportAllocs()
+	for b.Loop() {
+		w := &discardWriter{h: http.Header{}}
+		h.ServeHTTP(w, req)
+		if w.code != 200 {
+			b.Fatalf("status %d", w.code)
+		}
 	}
 }
 
@@ -58,25 +66,4 @@ func (w *discardWriter) Write(p []byte) (int, error) {
 func (w *discardWriter) ReadFrom(r io.Reader) (int64, error) {
 	w.WriteHeader(200)
 	return io.Copy(io.Discard, r)
-}
-
-// BenchmarkHealth is one shallow GET /health through every middleware,
-// as the watchdog and make bench ask it.
-func BenchmarkHealth(b *testing.B) {
-	lg, err := logging.New(logging.Options{Dir: b.TempDir(), Level: "info", MaxSizeMB: 100, MaxFiles: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer lg.Close()
-	h := NewServer(Deps{Config: &config.Config{StateDir: b.TempDir(), AccessLog: true, StallAfter: time.Second}, Log: lg, Started: time.Now()})
-	req := httptest.NewRequest("GET", "http://127.0.0.1:8787/health", nil)
-	req.RemoteAddr = "127.0.0.1:40000"
-	b.ReportAllocs()
-	for b.Loop() {
-		w := &discardWriter{h: http.Header{}}
-		h.ServeHTTP(w, req)
-		if w.code != 200 {
-			b.Fatalf("status %d", w.code)
-		}
-	}
 }

@@ -4,10 +4,9 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"sync/atomic"
 	"testing"
 
-	"github.com/termux-webui/webui/internal/diag"
+	"github.com/termux-webui/webui/test/harness"
 )
 
 // A process forked elsewhere in the server (a hosted app, dpkg) shares
@@ -16,20 +15,8 @@ import (
 // is refused as busy.
 func TestReleaseFreesWhileForking(t *testing.T) {
 	t.Parallel()
-	true_, err := exec.LookPath("true")
-	if err != nil {
-		t.Skip("no `true` to fork: ", err)
-	}
 	dir := t.TempDir()
-	var stop atomic.Bool
-	done := make(chan struct{})
-	diag.Go("test forker", func() {
-		defer close(done)
-		for !stop.Load() {
-			_ = exec.Command(true_).Run()
-		}
-	})
-	defer func() { stop.Store(true); <-done }()
+	harness.ForkBeside(t)
 	for i := 0; i < 3000; i++ {
 		l, err := TryLock(dir)
 		if err != nil {

@@ -1,12 +1,10 @@
 package schedule_test
 
 import (
-	"os/exec"
-	"sync/atomic"
 	"testing"
 
-	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/restart/schedule"
+	"github.com/termux-webui/webui/test/harness"
 )
 
 // Held takes and drops the starter lock to look. With processes forking
@@ -15,20 +13,8 @@ import (
 // finds it busy and gives up.
 func TestHeldLeavesTheLockFreeWhileForking(t *testing.T) {
 	t.Parallel()
-	true_, err := exec.LookPath("true")
-	if err != nil {
-		t.Skip("no `true` to fork: ", err)
-	}
 	dir := t.TempDir()
-	var stop atomic.Bool
-	done := make(chan struct{})
-	diag.Go("test forker", func() {
-		defer close(done)
-		for !stop.Load() {
-			_ = exec.Command(true_).Run()
-		}
-	})
-	defer func() { stop.Store(true); <-done }()
+	harness.ForkBeside(t)
 	for i := 0; i < 3000; i++ {
 		if schedule.Held(dir) {
 			t.Fatalf("look %d: held, with no holder", i)

@@ -17,6 +17,7 @@ import (
 	"github.com/termux-webui/webui/internal/diag"
 	"github.com/termux-webui/webui/internal/handoff"
 	"github.com/termux-webui/webui/internal/proc"
+	"github.com/termux-webui/webui/test/harness"
 )
 
 // While the exec strategy has the listener and the pid file lock open to
@@ -25,10 +26,7 @@ import (
 // and the lock held for its whole life. It starts once the failed exec has
 // been undone, and holds neither.
 func TestExecKeepsOtherForksOut(t *testing.T) {
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh to fork beside the exec: ", err)
-	}
+	sh := harness.Tool(t, "sh")
 	srv := listen(t)
 	pidPath := filepath.Join(t.TempDir(), "webui.pid")
 	pf, err := proc.Acquire(pidPath)

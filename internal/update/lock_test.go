@@ -30,10 +30,7 @@ func TestReleaseFreesWhileForking(t *testing.T) {
 // releases it, and is free the moment the helper dies.
 func TestHandedOffLockIsTheHelpers(t *testing.T) {
 	t.Parallel()
-	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no `sleep` to hand the lock to: ", err)
-	}
+	sleep := harness.Tool(t, "sleep")
 	dir := t.TempDir()
 	l, err := TryLock(dir)
 	if err != nil {

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"os"
 	"os/exec"
 	"sync/atomic"
 	"testing"
@@ -11,13 +12,10 @@ import (
 // ForkBeside forks and runs `true` over and over on another goroutine
 // until the test ends, as a server forks hosted apps, dpkg and helpers
 // while other code takes and drops locks: each child shares every open
-// file until its exec. It skips the test when there is no `true`.
+// file until its exec.
 func ForkBeside(t testing.TB) {
 	t.Helper()
-	bin, err := exec.LookPath("true")
-	if err != nil {
-		t.Skip("no `true` to fork: ", err)
-	}
+	bin := Tool(t, "true")
 	var stop atomic.Bool
 	done := make(chan struct{})
 	diag.Go("test forker", func() {
@@ -27,4 +25,18 @@ func ForkBeside(t testing.TB) {
 		}
 	})
 	t.Cleanup(func() { stop.Store(true); <-done })
+}
+
+// Tool is the path of the program name. Without it the test fails when
+// CI=true (CI installs what the tests need) and skips otherwise.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing: %v", name, err)
+		}
+		t.Skipf("no %s: %v", name, err)
+	}
+	return p
 }

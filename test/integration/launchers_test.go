@@ -197,29 +197,24 @@ func TestCtlScriptsShellcheck(t *testing.T) {
 // shellAfterHangup waits for pid, hung up, to die and be reaped; it returns
 // "" then, or what /proc says of pid when it did not within d.
 func shellAfterHangup(pid int, reaped <-chan struct{}, d time.Duration) string {
-	status := "/proc/" + strconv.Itoa(pid) + "/status"
-	deadline := time.After(d)
-	for {
-		select {
-		case <-reaped:
-			return ""
-		case <-deadline:
-			b, err := os.ReadFile(status)
-			if err != nil {
-				return "it is gone, but Wait has not returned: another process holds its output pipe"
+	select {
+	case <-reaped:
+		return ""
+	case <-time.After(d):
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return "it is gone, but Wait has not returned: another process holds its output pipe"
+	}
+	var keep []string
+	for _, l := range strings.Split(string(b), "\n") {
+		for _, k := range []string{"Name:", "State:", "SigPnd:", "ShdPnd:", "SigBlk:", "SigIgn:"} {
+			if strings.HasPrefix(l, k) {
+				keep = append(keep, strings.Join(strings.Fields(l), " "))
 			}
-			var keep []string
-			for _, l := range strings.Split(string(b), "\n") {
-				for _, k := range []string{"Name:", "State:", "SigPnd:", "ShdPnd:", "SigBlk:", "SigIgn:"} {
-					if strings.HasPrefix(l, k) {
-						keep = append(keep, strings.Join(strings.Fields(l), " "))
-					}
-				}
-			}
-			return strings.Join(keep, "; ")
-		case <-time.After(10 * time.Millisecond):
 		}
 	}
+	return strings.Join(keep, "; ")
 }
 
 // startHangupable starts c with SIGHUP at its default action. A test run

@@ -10,6 +10,8 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -29,9 +31,10 @@ type Options struct {
 // Follow, what is written afterwards until ctx ends (then it returns nil).
 // An unfinished last line waits for its newline. It follows across
 // rotation: when the writer renames the file and starts a new one
-// (lumberjack), it finishes the old file and reopens the new; when the
-// file is truncated in place (CopyTruncate), it goes back to its start. A
-// follow waits for a file that does not exist yet.
+// (lumberjack), it finishes the old file, prints any file rotated out
+// after it meanwhile, and reopens the new; when the file is truncated in
+// place (CopyTruncate), it goes back to its start. A follow waits for a
+// file that does not exist yet.
 func Tail(ctx context.Context, path string, o Options, emit func(line string)) error {
 	if o.Poll <= 0 {
 		o.Poll = 250 * time.Millisecond
@@ -101,6 +104,11 @@ func Tail(ctx context.Context, path string, o Options, emit func(line string)) e
 			if err != nil {
 				continue
 			}
+			// Two rotations within one poll: the files between the old
+			// one and the new one are read whole, oldest first.
+			for _, name := range rotatedBetween(path, cur, nf) {
+				emitFile(name, emit)
+			}
 			f.Close()
 			f, partial = nf, nil
 		default:
@@ -109,6 +117,58 @@ func Tail(ctx context.Context, path string, o Options, emit func(line string)) e
 				partial = nil
 			}
 		}
+	}
+}
+
+// rotatedBetween lists the files that a lumberjack rotation of path (it
+// renames path to name-<time>.ext, which sort by time) put after old, the
+// file that was open, and before cur, the new path: the ones a follower
+// never had open. Nil when old is no longer there to place them after.
+func rotatedBetween(path string, old os.FileInfo, cur *os.File) []string {
+	dir, base := filepath.Split(path)
+	ext := filepath.Ext(base)
+	prefix := strings.TrimSuffix(base, ext) + "-"
+	entries, err := os.ReadDir(filepath.Clean(dir))
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, e := range entries {
+		if n := e.Name(); strings.HasPrefix(n, prefix) && strings.HasSuffix(n, ext) && e.Type().IsRegular() {
+			names = append(names, filepath.Join(dir, n))
+		}
+	}
+	sort.Strings(names)
+	curSt, err := cur.Stat()
+	if err != nil {
+		return nil
+	}
+	for i, n := range names {
+		if st, err := os.Stat(n); err == nil && os.SameFile(st, old) {
+			var between []string
+			for _, m := range names[i+1:] {
+				if st, err := os.Stat(m); err == nil && !os.SameFile(st, curSt) {
+					between = append(between, m)
+				}
+			}
+			return between
+		}
+	}
+	return nil
+}
+
+// emitFile emits every line of a file that is no longer written.
+func emitFile(name string, emit func(line string)) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return
+	}
+	text := strings.TrimSuffix(string(b), "\n")
+	if text == "" {
+		return
+	}
+	for _, line := range strings.Split(text, "\n") {
+		emit(line)
 	}
 }
 

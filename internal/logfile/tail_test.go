@@ -118,6 +118,77 @@ func TestFollowRotation(t *testing.T) {
 	}
 }
 
+// TestFollowTwoRotationsInOnePoll: a burst rotates the log twice between
+// two polls. The middle file was never open to the follower; its lines
+// still come, between the old file's and the new one's.
+func TestFollowTwoRotationsInOnePoll(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "webui.log")
+	writeFile := func(name string, from, to int) {
+		t.Helper()
+		var b strings.Builder
+		for i := from; i < to; i++ {
+			fmt.Fprintf(&b, "line %d\n", i)
+		}
+		if err := os.WriteFile(name, []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(path, 0, 3)
+	// An older backup, and one that is no log of this file's: neither is
+	// followed.
+	writeFile(filepath.Join(dir, "webui-2026-01-01T00-00-00.000.log"), 100, 102)
+	writeFile(filepath.Join(dir, "other-2026-01-02T03-04-06.000.log"), 200, 202)
+
+	var mu sync.Mutex
+	var got []string
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	started := make(chan struct{})
+	var once sync.Once
+	go func() {
+		done <- Tail(ctx, path, Options{Lines: 3, Follow: true, Poll: 400 * time.Millisecond}, func(l string) {
+			mu.Lock()
+			got = append(got, l)
+			if len(got) == 3 {
+				once.Do(func() { close(started) })
+			}
+			mu.Unlock()
+		})
+	}()
+	<-started
+	// Within the follower's sleep: rotate, write a whole file, rotate again.
+	if err := os.Rename(path, filepath.Join(dir, "webui-2026-01-02T03-04-05.000.log")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(path, 3, 6)
+	if err := os.Rename(path, filepath.Join(dir, "webui-2026-01-02T03-04-06.000.log")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(path, 6, 9)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= 9 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := 0; i < 9; i++ {
+		want = append(want, fmt.Sprintf("line %d", i))
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("followed:\n got  %q\n want %q", got, want)
+	}
+}
+
 // TestLastKeepsUnfinished: a lifetime record's tail keeps the line a
 // process was writing when it died; Tail leaves it for its newline.
 func TestLastKeepsUnfinished(t *testing.T) {

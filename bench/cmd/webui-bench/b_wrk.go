@@ -174,6 +174,7 @@ func (bn *bench) throughput() *section {
 			return s
 		}
 	}
+	bn.figs.set("wrk.css.bytes", float64(len(css)))
 	endpoints := []struct {
 		name    string
 		targets []*wrkTarget

@@ -76,9 +76,14 @@ func goalRows(f *figures) []goalRow {
 		rows = append(rows, notRun("startup, exec to first `/health` 200", "≤ 1.5× the floor", "startup"))
 	}
 
-	// Throughput rows.
+	// Throughput rows. The goal was set for a "12 KiB" asset; the row says
+	// what was served.
+	asset := "console asset, access log on"
+	if b, ok := f.get("wrk.css.bytes"); ok {
+		asset = fmt.Sprintf("%.1f KiB console asset (the stylesheet), access log on", b/1024)
+	}
 	for _, r := range []struct{ key, figure string }{
-		{"css", "12 KiB console asset, access log on"},
+		{"css", asset},
 		{"health", "`/health` req/s"},
 	} {
 		w, ok := f.get("wrk." + r.key + ".webui")
